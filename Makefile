@@ -1,0 +1,56 @@
+# Sora platform — developer entry points. Everything installs itself from a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help venv run test test-unit test-integration test-e2e lint typecheck bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+venv: $(VENV)/.synced ## install the pinned environment into .venv
+
+run: venv ## run the platform locally on http://127.0.0.1:8080
+	$(VENV)/bin/sora up
+
+test: venv ## unit + integration tiers (what CI runs)
+	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
+
+test-unit: venv ## unit tier only
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+test-integration: venv ## integration tier only
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: venv ## kind cluster suite (needs a Docker engine)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: venv ## ruff, mypy, hadolint, actionlint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint services/Dockerfile
+	$(VENV)/bin/actionlint
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+bench: venv ## benchmarks; figures go to docs/benchmarks.md
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+clean: ## remove local environments and data
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""Test tiers follow the directory a test lives in (see docs/testing.md).
+
+tests/unit → ``unit``, tests/integration → ``integration``, tests/e2e → ``e2e``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TIERS = ("unit", "integration", "e2e")
+TESTS_ROOT = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(item.path).relative_to(TESTS_ROOT).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/unit, tests/integration or tests/e2e")
+        item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # "no tests collected" must never pass silently: an empty selection is a failure.
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
