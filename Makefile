@@ -18,6 +18,10 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
+ACTIONLINT_VERSION := v1.7.12
+$(TOOLS)/bin/actionlint: | $(UV)
+	GOBIN=$(abspath $(TOOLS))/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --quiet
 	touch $@
@@ -39,12 +43,12 @@ test-integration: venv ## integration tier only
 test-e2e: venv ## kind cluster suite (needs a Docker engine)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
-lint: venv ## ruff, mypy, hadolint, actionlint
+lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, hadolint, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint services/Dockerfile
-	$(VENV)/bin/actionlint
+	$(TOOLS)/bin/actionlint
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -1,0 +1,1 @@
+"""Pieces every Sora program shares: settings, logging, HTTP plumbing, serving."""

@@ -1,0 +1,134 @@
+"""Running a Falcon app under gunicorn, tuned for containers.
+
+Workers follow the CPUs the container may use (cgroup quota first), requests
+are bounded in time, workers recycle after ``max_requests`` with jitter so
+leaks cannot accumulate, and SIGTERM drains in-flight requests within
+``graceful_timeout`` (kept below Kubernetes' 30-second grace period).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gunicorn.glogging import Logger as _GunicornBaseLogger
+
+from sora.common.settings import ConfigError, Env
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: the cgroup v2 quota if set, else the affinity mask."""
+    cpus = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cpus
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn settings; each can be overridden from the environment."""
+
+    host: str
+    port: int
+    workers: int
+    threads: int
+    timeout: int
+    graceful_timeout: int
+    max_requests: int
+    max_requests_jitter: int
+    keepalive: int
+
+    @classmethod
+    def from_env(cls, env: Env, default_port: int) -> ServerSettings:
+        return cls(
+            host=env.string("HOST", "0.0.0.0"),  # noqa: S104 - containers listen on all interfaces
+            port=env.integer("PORT", default_port, minimum=1, maximum=65535),
+            workers=env.integer("WEB_CONCURRENCY", min(2 * available_cpus() + 1, 9), minimum=1),
+            threads=env.integer("WEB_THREADS", 4, minimum=1, maximum=64),
+            timeout=env.integer("WEB_TIMEOUT", 30, minimum=1),
+            graceful_timeout=env.integer("WEB_GRACEFUL_TIMEOUT", 25, minimum=1),
+            max_requests=env.integer("WEB_MAX_REQUESTS", 10000, minimum=0),
+            max_requests_jitter=env.integer("WEB_MAX_REQUESTS_JITTER", 1000, minimum=0),
+            keepalive=env.integer("WEB_KEEPALIVE", 5, minimum=0),
+        )
+
+    def gunicorn_options(self) -> dict[str, Any]:
+        from sora.common import metrics
+
+        def child_exit(server: Any, worker: Any) -> None:
+            metrics.worker_exited(worker.pid)
+
+        return {
+            "bind": f"{self.host}:{self.port}",
+            "workers": self.workers,
+            "worker_class": "gthread",
+            "threads": self.threads,
+            "timeout": self.timeout,
+            "graceful_timeout": self.graceful_timeout,
+            "max_requests": self.max_requests,
+            "max_requests_jitter": self.max_requests_jitter,
+            "keepalive": self.keepalive,
+            # The heartbeat file must live on a writable tmpfs (the root FS is read-only).
+            "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,  # noqa: S108
+            "accesslog": None,
+            "loglevel": "info",
+            "logger_class": "sora.common.serve.GunicornLogger",
+            "child_exit": child_exit,
+            "proc_name": None,
+            "forwarded_allow_ips": "",
+        }
+
+
+class GunicornLogger(_GunicornBaseLogger):  # type: ignore[misc]
+    """gunicorn's own messages go through our root handler (JSON), not its console one."""
+
+    def setup(self, cfg: Any) -> None:
+        self.error_log.propagate = True
+        self.error_log.setLevel(cfg.loglevel.upper())
+        self.access_log.disabled = True
+
+
+def run_gunicorn(app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
+    """Serve ``app_factory()`` under gunicorn; the app is built once, before forking."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    app = app_factory()
+    _Application().run()
+
+
+def cli(description: str, default_port: int) -> argparse.Namespace:
+    """Common flags; each overrides the environment variable it names."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", help="listen address (HOST, default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help=f"listen port (PORT, default {default_port})")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (WEB_CONCURRENCY)")
+    args = parser.parse_args()
+    for flag, variable in (("host", "HOST"), ("port", "PORT"), ("workers", "WEB_CONCURRENCY")):
+        value = getattr(args, flag)
+        if value is not None:
+            os.environ[variable] = str(value)
+    return args
+
+
+def exit_on_config_error(program: str, error: ConfigError) -> None:
+    print(f"{program}: configuration error: {error}", file=sys.stderr)
+    raise SystemExit(2)
