@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.plugins.s3"]
+
 TIERS = ("unit", "integration", "e2e")
 TESTS_ROOT = Path(__file__).parent
 
@@ -17,7 +19,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         tier = Path(item.path).relative_to(TESTS_ROOT).parts[0]
         if tier not in TIERS:
-            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/unit, tests/integration or tests/e2e")
+            raise pytest.UsageError(
+                f"{item.nodeid}: tests live under tests/unit, tests/integration or tests/e2e"
+            )
         item.add_marker(getattr(pytest.mark, tier))
 
 

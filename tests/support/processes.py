@@ -1,0 +1,140 @@
+"""Real processes for integration tests: start, wait until ready, stop, never leak.
+
+Every child gets ``PR_SET_PDEATHSIG`` so that a test run killed with SIGKILL
+takes its servers down with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.setpgrp()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], timeout: float = 30.0, log: Path | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = log.read_text(errors="replace")[-4000:] if log else ""
+            raise RuntimeError(f"process exited with {process.returncode} before ready:\n{output}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+@dataclass
+class Service:
+    """A running server process; ``url`` is its base URL on loopback."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+    port: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Signal the whole process group (gunicorn master and workers)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_process(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    log_path: Path,
+    ready_url: str,
+    port: int,
+    timeout: float = 30.0,
+    cwd: Path | None = None,
+) -> Service:
+    log_file = log_path.open("ab")
+    process = subprocess.Popen(
+        list(command),
+        env={**os.environ, **env},
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for PDEATHSIG
+        cwd=cwd,
+    )
+    log_file.close()
+    service = Service(
+        process,
+        ready_url.rsplit("/", 1)[0] if ready_url.count("/") > 2 else ready_url,
+        log_path,
+        port,
+    )
+    try:
+        wait_until_ready(ready_url, process, timeout, log_path)
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
+@contextlib.contextmanager
+def running(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    log_path: Path,
+    ready_path: str,
+    port: int,
+    timeout: float = 30.0,
+) -> Iterator[Service]:
+    """Start ``command`` (which must listen on ``port``), wait for ``ready_path``, stop after."""
+    service = start_process(command, env, log_path, port, ready_path, timeout)
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def program(name: str) -> str:
+    """A console script from the project's environment."""
+    return str(VENV_BIN / name)
