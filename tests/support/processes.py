@@ -104,14 +104,9 @@ def start_process(
         cwd=cwd,
     )
     log_file.close()
-    service = Service(
-        process,
-        ready_url.rsplit("/", 1)[0] if ready_url.count("/") > 2 else ready_url,
-        log_path,
-        port,
-    )
+    service = Service(process, f"http://127.0.0.1:{port}", log_path, port)
     try:
-        wait_until_ready(ready_url, process, timeout, log_path)
+        wait_until_ready(service.url + ready_path, process, timeout, log_path)
     except BaseException:
         service.stop()
         raise
