@@ -89,11 +89,12 @@ def start_process(
     command: Sequence[str],
     env: Mapping[str, str],
     log_path: Path,
-    ready_url: str,
     port: int,
+    ready_path: str = "/health",
     timeout: float = 30.0,
     cwd: Path | None = None,
 ) -> Service:
+    """Start a server that listens on ``port`` and wait until ``ready_path`` answers."""
     log_file = log_path.open("ab")
     process = subprocess.Popen(
         list(command),
