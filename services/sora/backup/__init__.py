@@ -1,0 +1,1 @@
+"""``sora-backup``: consistent online backups of the feedback database to S3."""
