@@ -8,6 +8,7 @@ HMAC-SHA256 under ``IP_SALT``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -16,6 +17,9 @@ from collections.abc import Sequence
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+# Clients come back: parsing and hashing the same address again showed up in
+# per-request profiles, so both are memoised (bounded) per process.
+@functools.lru_cache(maxsize=4096)
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(address.strip().strip("[]"))
@@ -48,5 +52,6 @@ def client_address(
     return peer
 
 
+@functools.lru_cache(maxsize=4096)
 def hash_address(address: str, salt: bytes) -> str:
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()

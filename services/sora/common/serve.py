@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 
@@ -129,6 +129,6 @@ def cli(description: str, default_port: int) -> argparse.Namespace:
     return args
 
 
-def exit_on_config_error(program: str, error: ConfigError) -> None:
+def exit_on_config_error(program: str, error: ConfigError) -> NoReturn:
     print(f"{program}: configuration error: {error}", file=sys.stderr)
     raise SystemExit(2)

@@ -1,4 +1,5 @@
 import pytest
+
 from sora.local.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 
 

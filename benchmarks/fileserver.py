@@ -1,0 +1,325 @@
+"""File server: catalog requests against bare Falcon, downloads against nginx.
+
+In one run, on this machine, over loopback, with wrk as the load generator:
+
+* ``GET /api/extensions`` from ``sora-file-server`` against a bare Falcon
+  endpoint returning the same bytes under the same gunicorn settings
+  (requests per second and p99 latency; goal: ratio >= 0.9);
+* package downloads of 100 KiB and 10 MiB from ``sora-file-server`` (local
+  backend) against Debian's nginx serving the very same files with
+  ``sendfile on`` and as many worker processes as gunicorn has workers
+  (throughput; goal for 10 MiB: ratio >= 0.7).
+
+Each pair is measured in alternating rounds (A, B, A, B, ...) after a warm-up,
+and the medians are compared, so that load from other processes on the
+machine falls on both sides alike.
+
+    python -m benchmarks fileserver      # BENCH_ROUNDS=3 BENCH_SECONDS=8 by default
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import requests
+
+from sora.common.serve import ServerSettings
+from sora.common.settings import Env
+from sora.fileserver.sample import create_sample_catalog
+from tests.support.processes import REPO_ROOT, Service, free_port, program, start_process
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+WARMUP_SECONDS = 2
+WRK_THREADS = 2
+CATALOG_CONNECTIONS = 16
+SIZES = {"100 KiB": (100 * 1024, 16), "10 MiB": (10 * 1024 * 1024, 4)}  # bytes, connections
+CATALOG_GOAL = 0.9
+DOWNLOAD_GOAL = 0.7  # for 10 MiB
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Medians of alternating rounds against the subject and its baseline."""
+
+    subject: list[Load]
+    baseline: list[Load]
+
+    @staticmethod
+    def _median(loads: list[Load], field: Callable[[Load], float]) -> float:
+        return statistics.median(field(load) for load in loads)
+
+    def rps(self) -> tuple[float, float]:
+        def value(load: Load) -> float:
+            return load.requests_per_second
+
+        return self._median(self.subject, value), self._median(self.baseline, value)
+
+    def p99(self) -> tuple[float, float]:
+        def value(load: Load) -> float:
+            return load.p99_ms
+
+        return self._median(self.subject, value), self._median(self.baseline, value)
+
+    def errors(self) -> int:
+        return sum(load.errors for load in self.subject + self.baseline)
+
+
+# -- load generation --------------------------------------------------------
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, connections: int, seconds: int) -> Load:
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    if rps is None or p99 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    errors = sum(
+        int(n)
+        for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output)
+        + re.findall(r"Socket errors: .*?timeout (\d+)", output)
+    )
+    return Load(float(rps.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)], errors)
+
+
+def compare(subject: str, baseline: str, connections: int) -> Pair:
+    for url in (subject, baseline):
+        wrk(url, connections, WARMUP_SECONDS)
+    pair = Pair([], [])
+    for _ in range(ROUNDS):
+        pair.subject.append(wrk(subject, connections, SECONDS))
+        pair.baseline.append(wrk(baseline, connections, SECONDS))
+    return pair
+
+
+# -- what is measured -------------------------------------------------------
+
+
+def install_tools() -> None:
+    subprocess.run([str(REPO_ROOT / "hack" / "bench-tools.sh")], check=True)
+
+
+def add_package(catalog: Path, entry_id: str, size: int) -> str:
+    """A package of ``size`` random bytes; returns its path relative to the catalog."""
+    data = os.urandom(size)
+    directory = catalog / "extensions" / entry_id / "1.0.0"
+    directory.mkdir(parents=True)
+    (directory / "package.bin").write_bytes(data)
+    manifest = {
+        "id": entry_id,
+        "version": "1.0.0",
+        "name": f"Benchmark {entry_id}",
+        "file": "package.bin",
+        "size": size,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return f"extensions/{entry_id}/1.0.0/package.bin"
+
+
+def readable_by_all(root: Path) -> None:
+    """nginx workers drop root privileges; let them read the catalog."""
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+# As many nginx worker processes as gunicorn workers: on a loaded machine the
+# scheduler shares CPU per process, and the baseline must not be starved by it.
+NGINX_CONF = """\
+worker_processes {workers};
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    access_log {work}/nginx-access.log;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location / {{ etag on; }}
+    }}
+}}
+"""
+
+
+def nginx(work: Path, root: Path, probe: str) -> Service:
+    port = free_port()
+    config = work / "nginx.conf"
+    workers = ServerSettings.from_env(Env(), 3000).workers
+    config.write_text(NGINX_CONF.format(work=work, port=port, root=root, workers=workers))
+    command = [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(config), "-p", str(work)]
+    return start_process([*command, "-g", "daemon off;"], {}, work / "nginx.log", port, probe)
+
+
+def file_server(work: Path, catalog: Path) -> Service:
+    port = free_port()
+    env = {
+        "PORT": str(port),
+        "SORA_ENV": "production",
+        "IP_SALT": secrets.token_hex(16),
+        "STORAGE_DIR": str(catalog),
+        "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-sora"),
+    }
+    return start_process([program("sora-file-server")], env, work / "sora.log", port)
+
+
+def bare_falcon(work: Path, body: bytes) -> Service:
+    port = free_port()
+    (work / "body.json").write_bytes(body)
+    env = {"PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-bare")}
+    command = [sys.executable, "-m", "benchmarks._bare_falcon", str(work / "body.json")]
+    return start_process(command, env, work / "bare.log", port, cwd=REPO_ROOT)
+
+
+@contextlib.contextmanager
+def stopping(service: Service) -> Iterator[Service]:
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+# -- the report -------------------------------------------------------------
+
+
+def _verdict(ratio: float, goal: float) -> str:
+    return f"met (≥ {goal})" if ratio >= goal else f"**missed** (goal ≥ {goal})"
+
+
+def _environment() -> str:
+    nginx_version = subprocess.run(
+        ["nginx", "-v"], capture_output=True, text=True, check=False
+    ).stderr.strip()
+    wrk_version = subprocess.run(
+        ["wrk", "--version"], capture_output=True, text=True, check=False
+    ).stdout.split(" Copyright")[0]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    server = ServerSettings.from_env(Env(), 3000)
+    return (
+        f"{os.cpu_count()} CPUs ({platform.machine()}), load average at start {load}; "
+        f"gunicorn {server.workers} workers x {server.threads} threads (gthread) for both "
+        f"Python servers, nginx {server.workers} worker processes; "
+        f"Python {platform.python_version()}, gunicorn {version('gunicorn')}, "
+        f"falcon {version('falcon')}, {nginx_version}, {wrk_version}"
+    )
+
+
+def report(catalog: Pair, downloads: dict[str, tuple[int, Pair]], environment: str) -> str:
+    sora_rps, bare_rps = catalog.rps()
+    sora_p99, bare_p99 = catalog.p99()
+    rps_ratio = sora_rps / bare_rps
+    lines = [
+        "## File server",
+        "",
+        "Command: `make bench BENCH_ARGS=fileserver` "
+        f"(`python -m benchmarks fileserver`, {ROUNDS} alternating rounds of {SECONDS} s per "
+        f"side after a {WARMUP_SECONDS} s warm-up, medians; wrk -t{WRK_THREADS}).",
+        "",
+        f"Machine: {environment}.",
+        "",
+        "| measurement | sora-file-server | baseline | ratio | goal |",
+        "| --- | --- | --- | --- | --- |",
+        f"| `GET /api/extensions`, {CATALOG_CONNECTIONS} connections: requests/s "
+        f"| {sora_rps:,.0f} | bare Falcon {bare_rps:,.0f} | {rps_ratio:.2f} "
+        f"| {_verdict(rps_ratio, CATALOG_GOAL)} |",
+        f"| same, p99 latency | {sora_p99:.1f} ms | bare Falcon {bare_p99:.1f} ms "
+        f"| {bare_p99 / sora_p99:.2f} (baseline/subject) | — |",
+    ]
+    for label, (size, pair) in downloads.items():
+        sora, base = pair.rps()
+        ratio = sora / base
+        goal = _verdict(ratio, DOWNLOAD_GOAL) if label == "10 MiB" else "—"
+        connections = SIZES[label][1]
+        lines.append(
+            f"| download {label}, {connections} connections: MiB/s "
+            f"| {sora * size / 2**20:,.0f} | nginx {base * size / 2**20:,.0f} "
+            f"| {ratio:.2f} | {goal} |"
+        )
+    errors = catalog.errors() + sum(pair.errors() for _, pair in downloads.values())
+    lines += ["", f"Non-2xx responses and socket timeouts during the runs: {errors}.", ""]
+    lines += _rounds(catalog, downloads)
+    return "\n".join(lines) + "\n"
+
+
+def _rounds(catalog: Pair, downloads: dict[str, tuple[int, Pair]]) -> list[str]:
+    def row(name: str, pair: Pair) -> str:
+        subject = ", ".join(f"{load.requests_per_second:,.0f}" for load in pair.subject)
+        baseline = ", ".join(f"{load.requests_per_second:,.0f}" for load in pair.baseline)
+        return f"- {name}: sora {subject}; baseline {baseline}"
+
+    return [
+        "Requests/s in each round:",
+        "",
+        row("catalog", catalog),
+        *(row(f"download {label}", pair) for label, (_, pair) in downloads.items()),
+    ]
+
+
+def run() -> str:
+    install_tools()
+    work = Path(tempfile.mkdtemp(prefix="sora-bench-fileserver-"))
+    try:
+        catalog_dir = work / "catalog"
+        create_sample_catalog(catalog_dir)
+        files = {
+            label: add_package(catalog_dir, f"bench-{n}", size)
+            for n, (label, (size, _)) in enumerate(SIZES.items())
+        }
+        readable_by_all(work)
+        environment = _environment()
+        with contextlib.ExitStack() as stack:
+            sora = stack.enter_context(stopping(file_server(work, catalog_dir)))
+            body = requests.get(sora.url + "/api/extensions", timeout=10).content
+            bare = stack.enter_context(stopping(bare_falcon(work, body)))
+            assert requests.get(bare.url + "/api/extensions", timeout=10).content == body
+            catalog = compare(
+                sora.url + "/api/extensions", bare.url + "/api/extensions", CATALOG_CONNECTIONS
+            )
+            static = stack.enter_context(stopping(nginx(work, catalog_dir, "/" + files["100 KiB"])))
+            downloads = {}
+            for label, (size, connections) in SIZES.items():
+                entry_id = files[label].split("/")[1]
+                subject = f"{sora.url}/api/extensions/{entry_id}/download?version=1.0.0"
+                downloads[label] = (
+                    size,
+                    compare(subject, f"{static.url}/{files[label]}", connections),
+                )
+                time.sleep(1)
+        return report(catalog, downloads, environment)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,76 @@
+"""Wiring: settings in, a Falcon app with every file server route out."""
+
+from __future__ import annotations
+
+import falcon
+
+from sora.common import web
+from sora.common.settings import ConfigError
+from sora.fileserver import metrics, openapi
+from sora.fileserver.cache import DiskCache
+from sora.fileserver.ids import KINDS
+from sora.fileserver.library import Library
+from sora.fileserver.resources import (
+    CatalogResource,
+    DownloadResource,
+    HealthResource,
+    ManifestResource,
+    error_handlers,
+)
+from sora.fileserver.settings import Settings
+from sora.fileserver.storage import LocalStorage, S3Location, S3Storage, Storage
+
+
+def make_storage(settings: Settings) -> Storage:
+    if settings.storage_backend == "s3":
+        assert settings.s3_bucket is not None
+        return S3Storage(
+            S3Location(
+                bucket=settings.s3_bucket,
+                prefix=settings.s3_prefix,
+                region=settings.aws_region,
+                endpoint_url=settings.s3_endpoint_url,
+            )
+        )
+    return LocalStorage(settings.storage_dir)
+
+
+def make_cache(settings: Settings) -> DiskCache | None:
+    """Only remote backends need a disk cache; local files are served where they are."""
+    if settings.storage_backend != "s3":
+        return None
+    try:
+        return DiskCache(
+            settings.cache_dir,
+            settings.cache_max_bytes,
+            on_evict=metrics.CACHE_EVICTED_BYTES.inc,
+        )
+    except OSError as error:
+        raise ConfigError(
+            f"CACHE_DIR must be a writable directory: {settings.cache_dir}: {error.strerror}"
+        ) from None
+
+
+def make_library(settings: Settings) -> Library:
+    return Library(
+        make_storage(settings),
+        make_cache(settings),
+        ttl=settings.catalog_ttl_seconds,
+        redirect_min_bytes=settings.redirect_min_bytes,
+        redirect_ttl=settings.redirect_ttl_seconds,
+    )
+
+
+def create_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]:
+    library = make_library(settings)
+    app = web.create_app(
+        settings.shared, cors_methods="GET, HEAD, OPTIONS", openapi=openapi.document()
+    )
+    app.add_route("/health", HealthResource(library))
+    for kind in KINDS:
+        app.add_route(f"/api/{kind}", CatalogResource(library, kind))
+        app.add_route(f"/api/{kind}/{{id}}", ManifestResource(library, kind))
+        app.add_route(f"/api/{kind}/{{id}}/download", DownloadResource(library, kind))
+    for exception, handler in error_handlers().items():
+        app.add_error_handler(exception, handler)
+    return app
