@@ -86,6 +86,9 @@ class ServerSettings:
             "child_exit": child_exit,
             "proc_name": None,
             "forwarded_allow_ips": "",
+            # One shared $HOME/.gunicorn/gunicorn.ctl would collide between servers and
+            # cannot be written on a read-only root file system; nothing uses it.
+            "control_socket_disable": True,
         }
 
 
