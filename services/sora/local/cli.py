@@ -54,7 +54,9 @@ def development_secrets(data_dir: Path) -> tuple[dict[str, str], bool]:
     return values, True
 
 
-def components(data_dir: Path, secret_values: dict[str, str], gateway_port: int) -> list[Component]:
+def components(
+    data_dir: Path, secret_values: dict[str, str], gateway_port: int, base_port: int
+) -> list[Component]:
     shared = {
         "SORA_ENV": "development",
         "LOG_FORMAT": "text",
@@ -68,7 +70,7 @@ def components(data_dir: Path, secret_values: dict[str, str], gateway_port: int)
         Component(
             FILE_SERVER,
             (str(BIN / "sora-file-server"),),
-            3000,
+            base_port,
             {
                 **shared,
                 "STORAGE_BACKEND": "local",
@@ -79,7 +81,7 @@ def components(data_dir: Path, secret_values: dict[str, str], gateway_port: int)
         Component(
             FEEDBACK_API,
             (str(BIN / "sora-feedback-api"),),
-            3001,
+            base_port + 1,
             {
                 **shared,
                 "DATABASE_PATH": str(data_dir / "feedback.db"),
@@ -163,7 +165,7 @@ def up(args: argparse.Namespace) -> int:
     if created:
         print(f"sora: generated development secrets in {data_dir / 'dev-secrets.json'}")
         print(f"sora:   admin token: {secret_values['ADMIN_TOKEN']}")
-    services = components(data_dir, secret_values, args.port)
+    services = components(data_dir, secret_values, args.port, args.base_port)
     parts = [*services, gateway(services, args.port, args.host)]
     health = {c.name: f"http://127.0.0.1:{c.port}/health" for c in services}
     health["gateway"] = f"http://127.0.0.1:{args.port}/health"
@@ -205,6 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("up", help="run every service behind a gateway on :8080")
     run.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
     run.add_argument("--host", default="127.0.0.1", help="gateway address (default 127.0.0.1)")
+    run.add_argument(
+        "--base-port",
+        type=int,
+        default=3000,
+        help="first service port: file server, then feedback API, admin (default 3000)",
+    )
     run.add_argument("--data-dir", default="data", help="where data lives (default ./data)")
     args = parser.parse_args(argv)
     raise SystemExit(up(args))
