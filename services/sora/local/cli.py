@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from sora.local.routes import FEEDBACK_API, FILE_SERVER, upstream_variable
+from sora.local.routes import ADMIN, FEEDBACK_API, FILE_SERVER, upstream_variable
 
 BIN = Path(sys.executable).parent
 
@@ -87,6 +87,18 @@ def components(
                 "DATABASE_PATH": str(data_dir / "feedback.db"),
                 "ENCRYPTION_KEY": secret_values["ENCRYPTION_KEY"],
                 "ADMIN_TOKEN": secret_values["ADMIN_TOKEN"],
+            },
+        ),
+        Component(
+            ADMIN,
+            (str(BIN / "sora-admin"),),
+            base_port + 2,
+            {
+                **shared,
+                "FEEDBACK_API_URL": f"http://127.0.0.1:{base_port + 1}",
+                "FILE_SERVER_URL": f"http://127.0.0.1:{base_port}",
+                "ADMIN_TOKEN": secret_values["ADMIN_TOKEN"],
+                "SESSION_SECRET": secret_values["SESSION_SECRET"],
             },
         ),
     ]
@@ -185,6 +197,7 @@ def up(args: argparse.Namespace) -> int:
             print(f"sora:   catalog     {base}/api/extensions  {base}/api/layouts")
             print(f"sora:   feedback    {base}/api/recommendations  {base}/api/stats")
             print(f"sora:   health      {base}/health")
+            print(f"sora:   admin panel {base}/admin  (token in {data_dir / 'dev-secrets.json'})")
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:

@@ -98,6 +98,15 @@ def test_first_run_creates_the_sample_catalog_and_private_secrets(
     assert set(json.loads(secrets_file.read_text())) >= {"ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN"}
 
 
+def test_the_admin_panel_is_served_under_admin(
+    platform: tuple[str, Path, subprocess.Popen[bytes]],
+) -> None:
+    base, _, _ = platform
+    response = requests.get(f"{base}/admin/login", timeout=10)
+    assert response.status_code == 200
+    assert "text/html" in response.headers["Content-Type"]
+
+
 def test_sigterm_stops_every_process(platform: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
     base, _, process = platform
     os.kill(process.pid, signal.SIGTERM)

@@ -1,0 +1,1 @@
+"""The admin panel: server-rendered pages over the feedback API and the file server."""

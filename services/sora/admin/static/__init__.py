@@ -1,0 +1,1 @@
+"""CSS, JS and the icon of the admin panel (a package so that the wheel ships them)."""
