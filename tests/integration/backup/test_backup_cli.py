@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sora.backup import operations
 from sora.backup.settings import BackupSettings
 from sora.backup.store import BackupStore
 from sora.common.settings import Env
-
 from tests.support.processes import program
 
 ROWS = 100_000

@@ -2,6 +2,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from sora.backup import archive
 from sora.backup import sqlite as backup_sqlite
 from sora.backup.sqlite import BackupError
