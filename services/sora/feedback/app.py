@@ -1,0 +1,99 @@
+"""The Falcon application: shared plumbing from ``sora.common.web`` plus our routes.
+
+Built once in the gunicorn master, before it forks: nothing here opens a
+database connection (each worker opens its own on first use), while the
+rate-limit table and the writer's control directory are created here so that
+every worker shares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import falcon
+
+from sora.common import web
+from sora.feedback import domain, openapi, resources, telemetry
+from sora.feedback.crypto import Keyring
+from sora.feedback.ratelimit import Limit, RateLimitMiddleware, TokenBuckets
+from sora.feedback.settings import FeedbackSettings, RateLimitSettings
+from sora.feedback.sqlite import SQLiteStore
+from sora.feedback.store import FeedbackStore, StorageUnavailableError
+from sora.feedback.validation import ValidationError
+
+CORS_METHODS = "GET, POST, DELETE, OPTIONS"
+
+
+def create_app(
+    settings: FeedbackSettings,
+    *,
+    store: FeedbackStore | None = None,
+    clock: Callable[[], int] = domain.now_ms,
+) -> falcon.App[falcon.Request, falcon.Response]:
+    deps = resources.Deps(
+        store=store or _sqlite_store(settings),
+        keyring=Keyring(settings.keys.current, settings.keys.old),
+        guard=resources.AdminGuard(settings.admin_token),
+        clock=clock,
+    )
+    app = web.create_app(
+        settings.shared,
+        cors_methods=CORS_METHODS,
+        extra_middleware=_rate_limiting(settings.rate_limit),
+        openapi=openapi.document(),
+    )
+    app.add_error_handler(ValidationError, _invalid)
+    app.add_error_handler(StorageUnavailableError, _unavailable)
+    _routes(app, deps)
+    return app
+
+
+def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:
+    return SQLiteStore(
+        settings.storage.database_path,
+        synchronous=settings.storage.synchronous,
+        busy_timeout_ms=settings.storage.busy_timeout_ms,
+        observe_commit=telemetry.observe_commit,
+        writer_process=True,
+    )
+
+
+def _rate_limiting(settings: RateLimitSettings) -> list[object]:
+    if not settings.enabled:
+        return []
+    limits = {
+        "submit": Limit("submit", settings.submit_per_minute / 60, settings.submit_burst),
+        "read": Limit("read", settings.read_per_minute / 60, settings.read_burst),
+    }
+    return [RateLimitMiddleware(TokenBuckets(settings.slots), limits)]
+
+
+def _routes(app: falcon.App[falcon.Request, falcon.Response], deps: resources.Deps) -> None:
+    item = resources.FeedbackItem(deps)
+    feedback_id = "{feedback_id:int(min=1, max=9223372036854775807)}"
+    app.add_route("/api/feedback", resources.FeedbackCollection(deps))
+    app.add_route("/api/feedback/export", resources.FeedbackExport(deps))
+    app.add_route(f"/api/feedback/{feedback_id}", item)
+    app.add_route(f"/api/feedback/{feedback_id}/hide", item, suffix="hide")
+    app.add_route(f"/api/feedback/{feedback_id}/unhide", item, suffix="unhide")
+    app.add_route("/api/recommendations", resources.Recommendations(deps))
+    app.add_route("/api/stats", resources.Stats(deps))
+    app.add_route("/api/stats/{target_type}/{target_id}", resources.TargetStats(deps))
+    app.add_route("/health", resources.Health(deps))
+
+
+def _invalid(
+    req: falcon.Request, resp: falcon.Response, error: ValidationError, params: dict[str, Any]
+) -> None:
+    raise web.bad_request(error.message, field=error.field, rule=error.rule)
+
+
+def _unavailable(
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: StorageUnavailableError,
+    params: dict[str, Any],
+) -> None:
+    web.log.error("storage unavailable serving %s %s: %s", req.method, req.path, error)
+    raise web.ApiError(503, "Storage unavailable, retry later", headers={"Retry-After": "1"})

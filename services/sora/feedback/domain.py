@@ -1,0 +1,211 @@
+"""Use cases: what the API does, in terms of the store, the keyring and plain values.
+
+Nothing here knows about HTTP; the resources parse requests, call one of these
+functions and render the result (see ``views.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sora.feedback import ranking
+from sora.feedback.crypto import DecryptionError, Keyring, comment_context
+from sora.feedback.model import (
+    CommentRotation,
+    FeedbackFilter,
+    KindTotals,
+    NewFeedback,
+    StoredFeedback,
+    Submission,
+    SubmitResult,
+    Target,
+    TargetAggregate,
+    last_days,
+)
+from sora.feedback.store import FeedbackStore
+from sora.feedback.validation import AdminListQuery, RecommendationsQuery, StatsQuery
+
+log = logging.getLogger("sora.feedback")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+# --- public -----------------------------------------------------------------------------------
+
+
+def submit(
+    store: FeedbackStore, keyring: Keyring, submission: Submission, client_hash: str, at_ms: int
+) -> SubmitResult:
+    """Store a rating; the comment is sealed to this (target, client) before it leaves memory."""
+    client = bytes.fromhex(client_hash)
+    sealed = (
+        keyring.seal(submission.comment, comment_context(submission.target, client))
+        if submission.comment
+        else None
+    )
+    return store.submit(
+        NewFeedback(
+            target=submission.target,
+            client_hash=client,
+            rating=submission.rating,
+            comment=sealed,
+            client_version=submission.client_version,
+            locale=submission.locale,
+            submitted_at=at_ms,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Ranked:
+    aggregate: TargetAggregate
+    trending: float  # the decayed positive mass now (ranking.trending_now)
+
+
+def recommendations(store: FeedbackStore, query: RecommendationsQuery, at_ms: int) -> list[Ranked]:
+    return [
+        Ranked(aggregate, ranking.trending_now(aggregate.trend_log2, at_ms))
+        for aggregate in store.ranked_targets(query.kind, query.order, query.limit)
+    ]
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    day: str
+    count: int
+    rating_sum: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    kinds: list[KindTotals]
+    targets: list[TargetAggregate]
+    daily: list[DailyCount]
+
+
+def statistics(store: FeedbackStore, query: StatsQuery, at_ms: int) -> Statistics:
+    days = last_days(at_ms, query.days)
+    return Statistics(
+        kinds=store.kind_totals(),
+        targets=store.busiest_targets(query.kind, query.limit),
+        daily=_daily(store, days, None),
+    )
+
+
+@dataclass(frozen=True)
+class TargetStatistics:
+    target: Target
+    aggregate: TargetAggregate | None
+    trending: float
+    daily: list[DailyCount]
+
+
+def target_statistics(
+    store: FeedbackStore, target: Target, days: int, at_ms: int
+) -> TargetStatistics:
+    """A target nobody has rated yet has zero counts (the catalogue lives elsewhere)."""
+    aggregate = store.target(target)
+    return TargetStatistics(
+        target=target,
+        aggregate=aggregate,
+        trending=ranking.trending_now(aggregate.trend_log2 if aggregate else None, at_ms),
+        daily=_daily(store, last_days(at_ms, days), target),
+    )
+
+
+def _daily(store: FeedbackStore, days: list[str], target: Target | None) -> list[DailyCount]:
+    """Every day of the window, zero where nothing was submitted."""
+    found = {day.day: day for day in store.daily_counts(days[0], target)}
+    return [
+        DailyCount(day, found[day].count, found[day].rating_sum)
+        if day in found
+        else DailyCount(day, 0, 0)
+        for day in days
+    ]
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdminEntry:
+    feedback: StoredFeedback
+    comment: str | None
+    comment_unavailable: bool  # a comment exists but no configured key opens it
+
+
+def admin_page(
+    store: FeedbackStore, keyring: Keyring, query: AdminListQuery
+) -> tuple[list[AdminEntry], int | None]:
+    """One page, newest first, and the cursor for the next page (None on the last)."""
+    rows = store.list_feedback(query.filters, query.limit + 1, query.cursor)
+    page = rows[: query.limit]
+    cursor = page[-1].id if len(rows) > query.limit else None
+    return [reveal(keyring, row) for row in page], cursor
+
+
+def export_entries(
+    store: FeedbackStore, keyring: Keyring, filters: FeedbackFilter, batch: int = 500
+) -> Iterator[AdminEntry]:
+    """Every matching entry, newest first, read in short batches."""
+    cursor: int | None = None
+    while True:
+        rows = store.list_feedback(filters, batch, cursor)
+        for row in rows:
+            yield reveal(keyring, row)
+        if len(rows) < batch:
+            return
+        cursor = rows[-1].id
+
+
+def reveal(keyring: Keyring, row: StoredFeedback) -> AdminEntry:
+    if row.comment is None:
+        return AdminEntry(row, None, comment_unavailable=False)
+    try:
+        text = keyring.open(row.comment, comment_context(row.target, row.client_hash))
+    except DecryptionError as error:
+        log.warning("comment of feedback %s cannot be decrypted: %s", row.id, error)
+        return AdminEntry(row, None, comment_unavailable=True)
+    return AdminEntry(row, text, comment_unavailable=False)
+
+
+# --- key rotation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    examined: int
+    rotated: int
+    failed: list[int]  # ids whose comment no configured key opens
+
+
+def reencrypt(store: FeedbackStore, keyring: Keyring, batch: int = 500) -> RotationReport:
+    """Re-seal every comment that is not under the current key, in short transactions."""
+    examined, rotated, failed, after = 0, 0, [], 0
+    while rows := store.comments_to_rotate(keyring.current_id, after, batch):
+        rotations = []
+        for row in rows:
+            rotation = _rotation(keyring, row)
+            if rotation is None:
+                failed.append(row.id)
+            else:
+                rotations.append(rotation)
+        rotated += store.rotate_comments(rotations) if rotations else 0
+        examined += len(rows)
+        after = rows[-1].id
+    return RotationReport(examined, rotated, failed)
+
+
+def _rotation(keyring: Keyring, row: StoredFeedback) -> CommentRotation | None:
+    if row.comment is None:
+        return None
+    try:
+        resealed = keyring.reseal(row.comment, comment_context(row.target, row.client_hash))
+    except DecryptionError:
+        return None
+    return CommentRotation(row.id, row.comment, resealed)

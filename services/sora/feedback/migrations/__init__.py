@@ -1,0 +1,1 @@
+"""Schema migrations, ``NNN_name.sql``, applied in order by :mod:`sora.feedback.schema`."""

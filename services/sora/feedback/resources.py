@@ -1,0 +1,212 @@
+"""HTTP resources: parse the request, call one use case, render the answer. Nothing more.
+
+Rate limits are named per method in ``rate_limits`` and applied by
+:class:`~sora.feedback.ratelimit.RateLimitMiddleware`; admin responders are
+guarded by the ``admin_only`` hook (bearer ``ADMIN_TOKEN``, constant-time check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Final
+
+import falcon
+
+from sora.common.web import ApiError
+from sora.feedback import domain, export, telemetry, validation, views
+from sora.feedback.crypto import Keyring
+from sora.feedback.store import FeedbackStore, StorageUnavailableError
+
+log = logging.getLogger("sora.feedback")
+PUBLIC_CACHE: Final = "public, max-age=15"
+_WWW_AUTHENTICATE: Final = {"WWW-Authenticate": 'Bearer realm="sora-feedback"'}
+
+
+class AdminGuard:
+    """Checks ``Authorization: Bearer <ADMIN_TOKEN>`` in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._digest = _digest(token)
+
+    def allows(self, authorization: str | None) -> bool:
+        scheme, _, credentials = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            return False
+        return hmac.compare_digest(_digest(credentials.strip()), self._digest)
+
+
+def _digest(secret: str) -> bytes:
+    # Hashing first makes the comparison constant-time whatever the lengths.
+    return hashlib.sha256(secret.encode("utf-8", "replace")).digest()
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: FeedbackStore
+    keyring: Keyring
+    guard: AdminGuard
+    clock: Callable[[], int]
+
+
+def admin_only(req: falcon.Request, resp: falcon.Response, resource: Any, params: Any) -> None:
+    if not resource.deps.guard.allows(req.get_header("Authorization")):
+        telemetry.ADMIN_DENIED.inc()
+        raise ApiError(401, "Authentication required", headers=_WWW_AUTHENTICATE)
+    resp.cache_control = ["no-store"]
+
+
+def read_json(req: falcon.Request) -> dict[str, Any]:
+    """The body as a JSON object: 413 over 1 MiB, 415 unless JSON, 400 unless an object."""
+    if (req.content_length or 0) > validation.MAX_BODY_BYTES:
+        raise _too_large()
+    media_type = (req.content_type or "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        telemetry.REJECTED.labels("media_type").inc()
+        raise ApiError(415, "Content-Type must be application/json", expected="application/json")
+    # Without Content-Length (chunked), gunicorn's input stream ends where the body does.
+    stream = req.bounded_stream if req.content_length is not None else req.stream
+    raw = stream.read(validation.MAX_BODY_BYTES + 1)
+    if len(raw) > validation.MAX_BODY_BYTES:
+        raise _too_large()
+    return validation.parse_json_object(raw)
+
+
+def _too_large() -> ApiError:
+    telemetry.REJECTED.labels("too_large").inc()
+    return ApiError(413, "Request body is larger than 1 MiB", max_bytes=validation.MAX_BODY_BYTES)
+
+
+class _Resource:
+    rate_limits: ClassVar[dict[str, str]] = {"GET": "read"}
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+
+class FeedbackCollection(_Resource):
+    """``POST /api/feedback`` (public) and ``GET /api/feedback`` (admin list)."""
+
+    rate_limits: ClassVar[dict[str, str]] = {"POST": "submit", "GET": "read"}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            submission = validation.parse_submission(read_json(req))
+        except validation.ValidationError:
+            telemetry.REJECTED.labels("validation").inc()
+            raise
+        result = domain.submit(
+            self.deps.store,
+            self.deps.keyring,
+            submission,
+            req.context.client_hash,
+            self.deps.clock(),
+        )
+        telemetry.SUBMITTED.labels(
+            submission.target.type, "replaced" if result.replaced else "created"
+        ).inc()
+        resp.status = falcon.HTTP_201
+        resp.media = {"id": result.id, "replaced": result.replaced}
+
+    @falcon.before(admin_only)
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = validation.parse_admin_list_query(req.params)
+        entries, cursor = domain.admin_page(self.deps.store, self.deps.keyring, query)
+        telemetry.ADMIN_ACTIONS.labels("list").inc()
+        telemetry.DECRYPT_FAILURES.inc(sum(entry.comment_unavailable for entry in entries))
+        resp.media = views.admin_page(entries, cursor)
+
+
+class FeedbackExport(_Resource):
+    """``GET /api/feedback/export?format=csv|jsonl`` (admin), streamed."""
+
+    @falcon.before(admin_only)
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fmt, filters = validation.parse_export_query(req.params)
+        entries = _counting_failures(
+            domain.export_entries(self.deps.store, self.deps.keyring, filters)
+        )
+        telemetry.ADMIN_ACTIONS.labels("export").inc()
+        resp.content_type = export.MEDIA_TYPES[fmt]
+        resp.downloadable_as = f"feedback-{datetime.now(UTC):%Y%m%d}.{fmt}"
+        resp.stream = export.csv_lines(entries) if fmt == "csv" else export.jsonl_lines(entries)
+
+
+def _counting_failures(entries: Iterator[domain.AdminEntry]) -> Iterator[domain.AdminEntry]:
+    for entry in entries:
+        if entry.comment_unavailable:
+            telemetry.DECRYPT_FAILURES.inc()
+        yield entry
+
+
+class FeedbackItem(_Resource):
+    """``DELETE /api/feedback/{id}``, ``POST /api/feedback/{id}/hide|unhide`` (admin)."""
+
+    rate_limits: ClassVar[dict[str, str]] = {"POST": "read", "DELETE": "read"}
+
+    @falcon.before(admin_only)
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, feedback_id: int) -> None:
+        self._found(self.deps.store.delete(feedback_id), "delete")
+        resp.status = falcon.HTTP_204
+
+    @falcon.before(admin_only)
+    def on_post_hide(self, req: falcon.Request, resp: falcon.Response, feedback_id: int) -> None:
+        self._found(self.deps.store.set_hidden(feedback_id, True), "hide")
+        resp.media = {"id": feedback_id, "hidden": True}
+
+    @falcon.before(admin_only)
+    def on_post_unhide(self, req: falcon.Request, resp: falcon.Response, feedback_id: int) -> None:
+        self._found(self.deps.store.set_hidden(feedback_id, False), "unhide")
+        resp.media = {"id": feedback_id, "hidden": False}
+
+    @staticmethod
+    def _found(found: bool, action: str) -> None:
+        if not found:
+            raise ApiError(404, "No feedback with this id")
+        telemetry.ADMIN_ACTIONS.labels(action).inc()
+
+
+class Recommendations(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = validation.parse_recommendations_query(req.params)
+        items = domain.recommendations(self.deps.store, query, self.deps.clock())
+        resp.cache_control = [PUBLIC_CACHE]
+        resp.media = views.recommendations(query, items)
+
+
+class Stats(_Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = validation.parse_stats_query(req.params)
+        stats = domain.statistics(self.deps.store, query, self.deps.clock())
+        resp.cache_control = [PUBLIC_CACHE]
+        resp.media = views.statistics(stats, query.days)
+
+
+class TargetStats(_Resource):
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, target_type: str, target_id: str
+    ) -> None:
+        target = validation.parse_target(target_type, target_id)
+        days = validation.parse_target_stats_query(req.params)
+        stats = domain.target_statistics(self.deps.store, target, days, self.deps.clock())
+        resp.cache_control = [PUBLIC_CACHE]
+        resp.media = views.target_statistics(stats, days)
+
+
+class Health(_Resource):
+    """200 when the database answers and accepts a write; 503 otherwise."""
+
+    rate_limits: ClassVar[dict[str, str]] = {}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            self.deps.store.check_writable()
+        except StorageUnavailableError as error:
+            log.error("health check failed: %s", error)
+            raise ApiError(503, "Database unavailable", database="unavailable") from None
+        resp.cache_control = ["no-store"]
+        resp.media = {"status": "ok"}

@@ -1,0 +1,108 @@
+"""kill -9 under load: every acknowledged feedback is in the database, aggregates still add up."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from tests.integration.feedback.conftest import (
+    aggregates,
+    feedback_server,
+    new_address,
+    post_feedback,
+    rating,
+    recount,
+    rows,
+)
+
+WRITERS = 8
+LOAD_SECONDS = 3.0
+
+
+def hammer(
+    url: str, stop: threading.Event, acknowledged: dict[int, int], lock: threading.Lock
+) -> None:
+    """Submit until the server dies; a few clients re-rate the same targets (replacements)."""
+    session = requests.Session()
+    regulars = [new_address() for _ in range(3)]
+    randomness = random.Random()
+    while not stop.is_set():
+        replace = randomness.random() < 0.3
+        address = randomness.choice(regulars) if replace else new_address()
+        target = f"crash-{randomness.randrange(20)}"
+        value = randomness.randint(1, 5)
+        try:
+            response = session.post(
+                f"{url}/api/feedback",
+                json=rating(target, value, comment="survives"),
+                headers={"X-Forwarded-For": address},
+                timeout=5,
+            )
+        except requests.RequestException:
+            return  # the server is gone
+        if response.status_code == 201:
+            with lock:
+                acknowledged[response.json()["id"]] = value
+
+
+def test_acknowledged_feedback_survives_kill_9_of_every_server_process(tmp_path: Path) -> None:
+    database = tmp_path / "feedback.db"
+    acknowledged: dict[int, int] = {}
+    lock, stop = threading.Lock(), threading.Event()
+    with feedback_server(tmp_path) as server:
+        threads = [
+            threading.Thread(target=hammer, args=(server.url, stop, acknowledged, lock))
+            for _ in range(WRITERS)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(LOAD_SECONDS)
+        server.kill()  # SIGKILL to the whole process group, mid-flight
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert len(acknowledged) > 50, "the load did not get going"
+
+    with feedback_server(tmp_path) as restarted:  # recovers the WAL on open
+        stored = {row[0] for row in rows(database, "SELECT id FROM feedback")}
+        missing = set(acknowledged) - stored
+        assert not missing, f"{len(missing)} acknowledged ids lost, e.g. {sorted(missing)[:5]}"
+        assert aggregates(database) == recount(database)
+        assert rows(database, "PRAGMA integrity_check") == [("ok",)]
+        assert post_feedback(restarted.url, rating("after-restart", 5)).status_code == 201
+
+
+def test_when_the_writing_worker_dies_another_takes_over(tmp_path: Path) -> None:
+    """The writer process dies with the worker that started it; another worker starts one."""
+    with feedback_server(tmp_path) as server:
+        assert post_feedback(server.url, rating("before", 4)).status_code == 201
+        leader = writer_pid(server.logs())
+        worker = int(Path(f"/proc/{leader}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert worker != server.process.pid  # a worker, not the gunicorn master
+        os.kill(worker, signal.SIGKILL)
+        statuses = []
+        for number in range(20):
+            with contextlib.suppress(requests.ConnectionError):  # the dead worker's own socket
+                statuses.append(post_feedback(server.url, rating(f"after-{number}", 4)).status_code)
+        assert statuses.count(201) >= 19
+        assert writer_pid(server.logs()) != leader
+    stored = rows(tmp_path / "feedback.db", "SELECT count(*) FROM feedback")[0][0]
+    assert stored == 1 + statuses.count(201)
+
+
+def writer_pid(log: str) -> int:
+    leaders = [
+        entry["pid"]
+        for entry in map(json.loads, (line for line in log.splitlines() if line.startswith("{")))
+        if entry.get("message", "").startswith("this process now writes to SQLite")
+    ]
+    assert leaders, "no worker took the writer role"
+    return int(leaders[-1])

@@ -1,0 +1,78 @@
+"""Rate limiting per salted client address, shared by every gunicorn worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.integration.feedback.conftest import (
+    feedback_server,
+    new_address,
+    new_target_id,
+    post_feedback,
+    rating,
+)
+from tests.support.processes import Service
+
+BURST = 4
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp("feedback-ratelimit")
+    with feedback_server(
+        tmp,
+        WEB_CONCURRENCY="3",
+        RATE_LIMIT_SUBMIT_PER_MINUTE="6",
+        RATE_LIMIT_SUBMIT_BURST=str(BURST),
+        RATE_LIMIT_READ_PER_MINUTE="6",
+        RATE_LIMIT_READ_BURST=str(BURST),
+    ) as service:
+        yield service
+
+
+def test_a_client_over_its_limit_gets_429_with_retry_after_across_workers(
+    limited: Service,
+) -> None:
+    address = new_address()
+    # A fresh connection per request: the requests land on different workers.
+    statuses = [
+        post_feedback(limited.url, rating(new_target_id(), 3), address).status_code
+        for _ in range(BURST + 2)
+    ]
+    assert statuses == [201] * BURST + [429, 429]
+    refused = post_feedback(limited.url, rating(new_target_id(), 3), address)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 10
+    assert refused.json() == {
+        "error": "Too many requests",
+        "retry_after": int(refused.headers["Retry-After"]),
+    }
+
+
+def test_other_clients_keep_their_own_allowance(limited: Service) -> None:
+    busy = new_address()
+    for _ in range(BURST + 1):
+        post_feedback(limited.url, rating(new_target_id(), 3), busy)
+    assert post_feedback(limited.url, rating(new_target_id(), 3)).status_code == 201
+
+
+def test_reads_have_their_own_limit(limited: Service) -> None:
+    address = new_address()
+    statuses = [
+        requests.get(
+            f"{limited.url}/api/stats", headers={"X-Forwarded-For": address}, timeout=10
+        ).status_code
+        for _ in range(BURST + 1)
+    ]
+    assert statuses == [200] * BURST + [429]
+    assert post_feedback(limited.url, rating(new_target_id(), 3), address).status_code == 201
+
+
+def test_health_is_never_rate_limited(limited: Service) -> None:
+    assert all(
+        requests.get(f"{limited.url}/health", timeout=10).status_code == 200
+        for _ in range(BURST + 2)
+    )

@@ -1,0 +1,68 @@
+import pytest
+
+from sora.common.settings import ConfigError, Env
+from sora.feedback.settings import DEV_ADMIN_TOKEN, DEV_ENCRYPTION_KEY, FeedbackSettings
+
+STRONG = {
+    "SORA_ENV": "production",
+    "IP_SALT": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "ENCRYPTION_KEY": "test-key-32-characters-long-key",
+    "ADMIN_TOKEN": "b7c1d9e3f5a7b9c1d3e5f7a9",
+}
+
+
+def settings(**overrides: str) -> FeedbackSettings:
+    environ = {**STRONG, **overrides}
+    return FeedbackSettings.from_env(Env({k: v for k, v in environ.items() if v}))
+
+
+def test_defaults() -> None:
+    loaded = settings()
+    assert loaded.server.port == 3001
+    assert str(loaded.storage.database_path) == "data/feedback.db"
+    assert loaded.storage.synchronous == "full"
+    assert loaded.rate_limit.enabled
+    assert loaded.keys.old == ()
+
+
+@pytest.mark.parametrize("variable", ["ENCRYPTION_KEY", "ADMIN_TOKEN", "IP_SALT"])
+def test_a_missing_secret_outside_development_is_refused_by_name(variable: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable} is required when SORA_ENV=production$"):
+        settings(**{variable: ""})
+
+
+@pytest.mark.parametrize("variable", ["ENCRYPTION_KEY", "ADMIN_TOKEN", "IP_SALT"])
+@pytest.mark.parametrize("weak", ["short", "aaaaaaaaaaaaaaaaaaaaaaaa"])
+def test_a_weak_secret_outside_development_is_refused_by_name(variable: str, weak: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable} is too weak"):
+        settings(**{variable: weak})
+
+
+def test_the_admin_token_cannot_double_as_the_encryption_key() -> None:
+    with pytest.raises(ConfigError, match="ADMIN_TOKEN must differ"):
+        settings(ADMIN_TOKEN=STRONG["ENCRYPTION_KEY"])
+
+
+def test_development_falls_back_to_fixed_secrets() -> None:
+    loaded = FeedbackSettings.from_env(Env({"SORA_ENV": "development"}))
+    assert loaded.keys.current == DEV_ENCRYPTION_KEY
+    assert loaded.admin_token == DEV_ADMIN_TOKEN
+
+
+def test_old_keys_are_a_comma_separated_list_without_the_current_key() -> None:
+    loaded = settings(ENCRYPTION_KEYS_OLD=f"first-old-key-abcdefgh, {STRONG['ENCRYPTION_KEY']}")
+    assert loaded.keys.old == ("first-old-key-abcdefgh",)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SQLITE_SYNCHRONOUS", "off"),
+        ("PORT", "http"),
+        ("RATE_LIMIT_SUBMIT_BURST", "0"),
+        ("RATE_LIMIT_ENABLED", "sometimes"),
+    ],
+)
+def test_bad_values_name_their_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        settings(**{variable: value})
