@@ -47,7 +47,7 @@ lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, hadolint, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/hadolint services/Dockerfile
+	$(VENV)/bin/hadolint services/Dockerfile operator/Dockerfile
 	$(TOOLS)/bin/actionlint
 
 typecheck: venv

@@ -1,0 +1,88 @@
+"""The non-secret settings of each service, one ConfigMap per component.
+
+One per component so that a change to the file server's settings rolls out the
+file server only: each Deployment carries the checksum of its own ConfigMap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Final
+
+from sora_operator.builders import labels, layout, names
+from sora_operator.spec import LocalStorage, S3Storage, SoraDeployment
+
+#: In a cluster every environment runs the services in production mode: dev and
+#: staging differ by size, not by relaxed security (SORA_ENV=development allows
+#: weak default secrets).
+SORA_ENV: Final = "production"
+#: Where the load balancer's requests come from when the spec does not say: the
+#: private ranges of the VPC, so X-Forwarded-For is trusted from the ALB only.
+PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+def file_server_configmap(sora: SoraDeployment) -> dict[str, Any]:
+    """STORAGE_* for the chosen backend, the cache, CORS and presigned redirects."""
+    data = {
+        **_shared_settings(sora),
+        "CACHE_DIR": layout.CACHE_DIR,
+        "CACHE_MAX_BYTES": str(sora.file_server.cache_bytes),
+        **_storage_settings(sora),
+    }
+    return _configmap(sora, names.file_server(sora), "file-server", data)
+
+
+def feedback_api_configmap(sora: SoraDeployment) -> dict[str, Any]:
+    """The database path on the volume; secrets come from the Secret, not from here."""
+    data = {**_shared_settings(sora), "DATABASE_PATH": layout.DATABASE_PATH}
+    return _configmap(sora, names.feedback_api(sora), "feedback-api", data)
+
+
+def checksum(configmap: dict[str, Any]) -> str:
+    """Stable digest of a ConfigMap's data, put on pod templates so changes roll out."""
+    encoded = json.dumps(configmap.get("data", {}), sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _shared_settings(sora: SoraDeployment) -> dict[str, str]:
+    return {
+        "SORA_ENV": SORA_ENV,
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "ALLOWED_ORIGINS": ",".join(sora.file_server.allowed_origins),
+        "TRUSTED_PROXIES": ",".join(sora.ingress.source_cidrs or PRIVATE_RANGES),
+    }
+
+
+def _storage_settings(sora: SoraDeployment) -> dict[str, str]:
+    storage = sora.file_server.storage
+    if isinstance(storage, LocalStorage):
+        return {"STORAGE_BACKEND": "local", "STORAGE_DIR": layout.CATALOG_DIR}
+    return {"STORAGE_BACKEND": "s3", **_s3_settings(storage, sora)}
+
+
+def _s3_settings(storage: S3Storage, sora: SoraDeployment) -> dict[str, str]:
+    redirects = sora.file_server.presigned_redirects
+    data = {
+        "S3_BUCKET": storage.bucket,
+        "S3_PREFIX": storage.prefix,
+        "S3_REDIRECT_MIN_BYTES": str(redirects.min_bytes if redirects.enabled else 0),
+        "S3_REDIRECT_TTL_SECONDS": str(redirects.ttl_seconds),
+    }
+    if storage.region:
+        data["AWS_REGION"] = storage.region
+    if storage.endpoint:
+        data["S3_ENDPOINT_URL"] = storage.endpoint
+    return data
+
+
+def _configmap(
+    sora: SoraDeployment, name: str, component: str, data: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": labels.metadata(sora, name, component),
+        "data": data,
+    }

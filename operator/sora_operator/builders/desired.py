@@ -1,0 +1,60 @@
+"""The whole desired state of one SoraDeployment: what to apply, in order, and what must go.
+
+Order matters only for a first install: accounts and settings before the pods
+that use them, the database claim before the pod that mounts it. Optional
+children the spec turns off (the Ingress, the PodDisruptionBudget) are listed
+as absent so that turning them off removes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sora_operator.builders import (
+    configmap,
+    feedback,
+    fileserver,
+    ingress,
+    names,
+    networkpolicies,
+    pdb,
+    pvc,
+    serviceaccounts,
+    services,
+)
+from sora_operator.objects import ObjectRef
+from sora_operator.spec import SoraDeployment
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    manifests: tuple[dict[str, Any], ...]
+    absent: tuple[ObjectRef, ...]
+
+
+def desired_state(sora: SoraDeployment) -> DesiredState:
+    file_server_config = configmap.file_server_configmap(sora)
+    feedback_api_config = configmap.feedback_api_configmap(sora)
+    optional = {
+        ObjectRef("PodDisruptionBudget", sora.namespace, names.file_server(sora)): (
+            pdb.file_server_budget(sora)
+        ),
+        ObjectRef("Ingress", sora.namespace, names.ingress(sora)): ingress.ingress(sora),
+    }
+    manifests = (
+        serviceaccounts.file_server_service_account(sora),
+        serviceaccounts.feedback_api_service_account(sora),
+        file_server_config,
+        feedback_api_config,
+        pvc.database_claim(sora),
+        services.file_server_service(sora),
+        services.feedback_api_service(sora),
+        fileserver.file_server_deployment(sora, configmap.checksum(file_server_config)),
+        feedback.feedback_api_deployment(sora, configmap.checksum(feedback_api_config)),
+        networkpolicies.file_server_policy(sora),
+        networkpolicies.feedback_api_policy(sora),
+        *(manifest for manifest in optional.values() if manifest is not None),
+    )
+    absent = tuple(ref for ref, manifest in optional.items() if manifest is None)
+    return DesiredState(manifests=manifests, absent=absent)

@@ -1,0 +1,85 @@
+"""The feedback API: a Deployment of at most one pod with the ``Recreate`` strategy.
+
+SQLite has a single writer. ``Recreate`` stops the old pod (and releases the
+ReadWriteOnce volume and the database file) before the new one starts; a
+rolling update would briefly run two writers, or hang on the volume attachment.
+The claim is a separate object (pvc.py) so it can outlive the Deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sora_operator.builders import labels, layout, names, pods
+from sora_operator.spec import SECRET_KEYS, SoraDeployment
+
+COMPONENT: Final = "feedback-api"
+
+
+def feedback_api_deployment(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": labels.metadata(sora, names.feedback_api(sora), COMPONENT),
+        "spec": {
+            "replicas": sora.feedback_api.replicas,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": labels.selector_labels(sora, COMPONENT)},
+            "strategy": {"type": "Recreate"},
+            "template": _pod_template(sora, config_checksum),
+        },
+    }
+
+
+def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+    tmp_volume, tmp_mount = pods.tmp_volume()
+    database = {
+        "name": "database",
+        "persistentVolumeClaim": {"claimName": names.database_claim(sora)},
+    }
+    pod: dict[str, Any] = {
+        "serviceAccountName": names.feedback_api(sora),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pods.pod_security_context(),
+        "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
+        "containers": [
+            _container(sora, [tmp_mount, {"name": "database", "mountPath": layout.DATA_DIR}])
+        ],
+        "volumes": [tmp_volume, database],
+    }
+    if sora.image.pull_secrets:
+        pod["imagePullSecrets"] = pods.image_pull_secrets(sora)
+    return {
+        "metadata": {
+            "labels": labels.common_labels(sora, COMPONENT),
+            "annotations": pods.pod_annotations(sora, config_checksum),
+        },
+        "spec": pod,
+    }
+
+
+def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": COMPONENT,
+        "image": sora.image.reference,
+        "imagePullPolicy": sora.image.pull_policy,
+        "command": [layout.FEEDBACK_API_COMMAND],
+        "ports": [
+            {
+                "name": layout.HTTP_PORT_NAME,
+                "containerPort": layout.FEEDBACK_API_PORT,
+                "protocol": "TCP",
+            }
+        ],
+        "env": [
+            {"name": "PORT", "value": str(layout.FEEDBACK_API_PORT)},
+            *pods.secret_env(sora, *SECRET_KEYS),
+        ],
+        "envFrom": [{"configMapRef": {"name": names.feedback_api(sora)}}],
+        "resources": sora.feedback_api.resources.as_manifest(),
+        "securityContext": pods.container_security_context(),
+        "lifecycle": pods.pre_stop_pause(),
+        **pods.health_probes(),
+        "volumeMounts": mounts,
+    }

@@ -1,0 +1,110 @@
+"""The Ingress: the seed's ALB listener rules, written for the AWS Load Balancer Controller.
+
+Same order and patterns as the seed's rules (priority 100 file server, 200
+feedback API, 300 /health), target type ip, the seed's target group health
+check, and its default action, a fixed 404 ``{"error": "Not found"}``. With a
+certificate the ALB also listens on 443 and redirects HTTP there. The ALB has no
+body-size limit; the feedback API enforces its own 1 MB. ``/admin`` is reserved
+for the admin panel. Other ingress classes get the same routes as Prefix paths.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from sora_operator.builders import labels, layout, names
+from sora_operator.spec import SoraDeployment
+
+ALB: Final = "alb.ingress.kubernetes.io"
+NOT_FOUND_ACTION: Final = "not-found"
+NOT_FOUND_BODY: Final = json.dumps({"error": "Not found"})
+
+#: (path prefix, component) in the seed's rule order.
+ROUTES: Final = (
+    ("/api/extensions", "file-server"),
+    ("/api/layouts", "file-server"),
+    ("/api/feedback", "feedback-api"),
+    ("/api/recommendations", "feedback-api"),
+    ("/api/stats", "feedback-api"),
+    ("/health", "file-server"),
+)
+#: The seed matches /health exactly and the API routes as wildcards (``/api/stats*``).
+EXACT_PATHS: Final = frozenset({"/health"})
+
+
+def ingress(sora: SoraDeployment) -> dict[str, Any] | None:
+    if not sora.ingress.enabled:
+        return None
+    rule: dict[str, Any] = {"http": {"paths": [_path(sora, path, c) for path, c in ROUTES]}}
+    if sora.ingress.host:
+        rule["host"] = sora.ingress.host
+    spec: dict[str, Any] = {"ingressClassName": sora.ingress.class_name, "rules": [rule]}
+    if sora.ingress.is_alb:
+        spec["defaultBackend"] = {
+            "service": {"name": NOT_FOUND_ACTION, "port": {"name": "use-annotation"}}
+        }
+    annotations = {**_alb_annotations(sora), **sora.ingress.annotations}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": labels.metadata(
+            sora, names.ingress(sora), "ingress", annotations=annotations or None
+        ),
+        "spec": spec,
+    }
+
+
+def _path(sora: SoraDeployment, path: str, component: str) -> dict[str, Any]:
+    service = names.file_server(sora) if component == "file-server" else names.feedback_api(sora)
+    backend = {"service": {"name": service, "port": {"name": layout.HTTP_PORT_NAME}}}
+    if not sora.ingress.is_alb:
+        return {"path": path, "pathType": "Prefix", "backend": backend}
+    if path in EXACT_PATHS:
+        return {"path": path, "pathType": "Exact", "backend": backend}
+    return {"path": f"{path}*", "pathType": "ImplementationSpecific", "backend": backend}
+
+
+def _alb_annotations(sora: SoraDeployment) -> dict[str, str]:
+    if not sora.ingress.is_alb:
+        return {}
+    annotations = {
+        f"{ALB}/scheme": "internet-facing",
+        f"{ALB}/target-type": "ip",
+        f"{ALB}/healthcheck-path": "/health",
+        f"{ALB}/healthcheck-interval-seconds": "30",
+        f"{ALB}/healthcheck-timeout-seconds": "5",
+        f"{ALB}/healthy-threshold-count": "2",
+        f"{ALB}/unhealthy-threshold-count": "2",
+        f"{ALB}/success-codes": "200",
+        f"{ALB}/actions.{NOT_FOUND_ACTION}": _not_found_action(),
+        f"{ALB}/tags": f"Environment={sora.environment},Application=sora",
+        **_listeners(sora),
+    }
+    if sora.environment == "prod":
+        # As the seed's enable_deletion_protection = var.environment == "prod".
+        annotations[f"{ALB}/load-balancer-attributes"] = "deletion_protection.enabled=true"
+    return annotations
+
+
+def _listeners(sora: SoraDeployment) -> dict[str, str]:
+    if not sora.ingress.certificate_arn:
+        return {f"{ALB}/listen-ports": json.dumps([{"HTTP": 80}])}
+    return {
+        f"{ALB}/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+        f"{ALB}/certificate-arn": sora.ingress.certificate_arn,
+        f"{ALB}/ssl-redirect": "443",
+    }
+
+
+def _not_found_action() -> str:
+    return json.dumps(
+        {
+            "type": "fixed-response",
+            "fixedResponseConfig": {
+                "contentType": "application/json",
+                "statusCode": "404",
+                "messageBody": NOT_FOUND_BODY,
+            },
+        }
+    )

@@ -1,0 +1,242 @@
+"""Compare and apply: bring the children of one SoraDeployment to their desired state.
+
+For each child the builders describe: read the live object, compare the
+fields the operator sets (compare.py), and server-side apply only when they
+differ, so a converged platform costs reads and no writes. The Secret is only
+ever created. Children the spec turned off are deleted. A child the API server
+refuses (an immutable field, a name taken by someone else's object) is
+reported as a Problem and the others still converge; errors worth retrying
+(conflicts, throttling, an unreachable server) propagate as ApiError.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+from sora_operator import status as platform_status
+from sora_operator.builders import labels, names, secret
+from sora_operator.builders.desired import desired_state
+from sora_operator.compare import differences, fingerprinted
+from sora_operator.kube import ApiError
+from sora_operator.objects import ObjectRef, ref_of
+from sora_operator.spec import (
+    KIND,
+    SECRET_KEYS,
+    ImageDefaults,
+    SoraDeployment,
+    SpecError,
+    parse,
+    secret_values_complete,
+)
+from sora_operator.status import Problem
+
+
+class Cluster(Protocol):
+    """What the reconcile needs from the API (kube.KubeClient, or a fake in unit tests)."""
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None: ...
+
+    def apply(self, manifest: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def create(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None: ...
+
+    def delete(self, ref: ObjectRef) -> None: ...
+
+
+class UnrealisableError(Exception):
+    """The spec asks for something the cluster refuses; becomes a Degraded Problem."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write the reconcile made, for Events and logs."""
+
+    verb: str  # Created, Updated, Deleted
+    ref: ObjectRef
+    fields: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        detail = f" ({', '.join(self.fields[:5])})" if self.fields else ""
+        return f"{self.verb} {self.ref.kind} {self.ref.name}{detail}"
+
+
+@dataclass
+class Outcome:
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    #: What to merge into the stored status (empty: the stored status is current).
+    status_patch: dict[str, Any] = field(default_factory=dict)
+
+
+def random_secret_values() -> dict[str, str]:
+    return {key: secrets.token_urlsafe(32) for key in SECRET_KEYS}
+
+
+@dataclass
+class Reconciler:
+    cluster: Cluster
+    image_defaults: ImageDefaults
+    clock: Callable[[], str]
+    generate_secret_values: Callable[[], Mapping[str, str]] = random_secret_values
+
+    def reconcile(self, body: Mapping[str, Any]) -> Outcome:
+        outcome = Outcome()
+        generation = int(body.get("metadata", {}).get("generation", 0))
+        previous = body.get("status") or {}
+        try:
+            sora = parse(body, self.image_defaults)
+        except SpecError as error:
+            outcome.problems.append(Problem("InvalidSpec", str(error)))
+            return self._finish(outcome, None, generation, previous, {})
+        live = self._converge_all(sora, outcome)
+        return self._finish(outcome, sora, generation, previous, live)
+
+    def _converge_all(self, sora: SoraDeployment, outcome: Outcome) -> dict[ObjectRef, Any]:
+        self._attempt(outcome, lambda: self._ensure_secret(sora, outcome))
+        state = desired_state(sora)
+        live: dict[ObjectRef, Any] = {}
+        for manifest in state.manifests:
+            live[ref_of(manifest)] = self._attempt(
+                outcome, partial(self._converge, manifest, sora, outcome)
+            )
+        for ref in state.absent:
+            self._attempt(outcome, partial(self._remove, ref, sora, outcome))
+        return live
+
+    def _attempt(self, outcome: Outcome, step: Callable[[], Any]) -> Any:
+        """Run one step; a refusal becomes a Problem, a temporary error propagates."""
+        try:
+            return step()
+        except UnrealisableError as error:
+            outcome.problems.append(error.problem)
+        except ApiError as error:
+            if error.temporary:
+                raise
+            outcome.problems.append(_refusal(error))
+        return None
+
+    def _converge(
+        self, manifest: Mapping[str, Any], sora: SoraDeployment, outcome: Outcome
+    ) -> dict[str, Any]:
+        desired = fingerprinted(manifest)
+        ref = ref_of(desired)
+        live = self.cluster.get(ref)
+        if live is None:
+            outcome.changes.append(Change("Created", ref))
+            return self.cluster.apply(desired)
+        _check_ownership(live, ref, sora)
+        drift = differences(desired, live)
+        if not drift:
+            return live
+        outcome.changes.append(Change("Updated", ref, tuple(drift)))
+        return self.cluster.apply(desired)
+
+    def _remove(self, ref: ObjectRef, sora: SoraDeployment, outcome: Outcome) -> None:
+        live = self.cluster.get(ref)
+        if live is not None and _is_ours(live, sora):
+            self.cluster.delete(ref)
+            outcome.changes.append(Change("Deleted", ref))
+
+    def _ensure_secret(self, sora: SoraDeployment, outcome: Outcome) -> None:
+        ref = ObjectRef("Secret", sora.namespace, sora.feedback_api.secret_name)
+        live = self.cluster.get(ref)
+        if live is not None:
+            _check_secret_keys(live, ref)
+            return
+        claim = ObjectRef("PersistentVolumeClaim", sora.namespace, names.database_claim(sora))
+        if self.cluster.get(claim) is not None:
+            raise UnrealisableError(
+                Problem(
+                    "SecretMissing",
+                    f"Secret {ref.name} is missing but the database volume {claim.name} exists. "
+                    "Restore the Secret with its original ENCRYPTION_KEY; the operator does not "
+                    "generate a new key for existing data.",
+                )
+            )
+        if self.cluster.create(secret.generated_secret(sora, self.generate_secret_values())):
+            outcome.changes.append(Change("Created", ref))
+
+    def _finish(
+        self,
+        outcome: Outcome,
+        sora: SoraDeployment | None,
+        generation: int,
+        previous: Mapping[str, Any],
+        live: Mapping[ObjectRef, Any],
+    ) -> Outcome:
+        rollouts = _rollouts(sora, live) if sora else []
+        ingress = (
+            live.get(ObjectRef("Ingress", sora.namespace, names.ingress(sora))) if sora else None
+        )
+        outcome.status = platform_status.compute_status(
+            sora,
+            generation=generation,
+            rollouts=rollouts,
+            problems=outcome.problems,
+            previous=previous,
+            now=self.clock(),
+            ingress=ingress,
+        )
+        outcome.status_patch = platform_status.status_changes(previous, outcome.status)
+        return outcome
+
+
+def _rollouts(sora: SoraDeployment, live: Mapping[ObjectRef, Any]) -> list[platform_status.Rollout]:
+    def deployment(name: str) -> Any:
+        return live.get(ObjectRef("Deployment", sora.namespace, name))
+
+    return [
+        platform_status.rollout("file server", deployment(names.file_server(sora))),
+        platform_status.rollout("feedback API", deployment(names.feedback_api(sora))),
+    ]
+
+
+def _is_ours(live: Mapping[str, Any], sora: SoraDeployment) -> bool:
+    """Managed by the operator for a SoraDeployment of this name (this one or a deleted one)."""
+    found = live.get("metadata", {}).get("labels") or {}
+    return bool(
+        found.get(labels.MANAGED_BY) == labels.OPERATOR and found.get(labels.INSTANCE) == sora.name
+    )
+
+
+def _check_ownership(live: Mapping[str, Any], ref: ObjectRef, sora: SoraDeployment) -> None:
+    if _is_ours(live, sora):
+        return
+    raise UnrealisableError(
+        Problem(
+            "NameTaken",
+            f"{ref.kind} {ref.name} already exists and is not managed by this {KIND}; "
+            "delete or rename it, and the operator will create its own.",
+        )
+    )
+
+
+def _check_secret_keys(live: Mapping[str, Any], ref: ObjectRef) -> None:
+    missing = secret_values_complete(live.get("data"))
+    if missing:
+        raise UnrealisableError(
+            Problem(
+                "SecretIncomplete",
+                f"Secret {ref.name} lacks {', '.join(missing)}. Add them yourself; the "
+                "operator never changes an existing Secret.",
+            )
+        )
+
+
+def _refusal(error: ApiError) -> Problem:
+    if error.status == 403:
+        return Problem(
+            "Forbidden",
+            f"{error.ref}: the operator may not do this ({error.message}). "
+            "Check its ClusterRole against operator/sora_operator/rbac.yaml.",
+        )
+    return Problem("Rejected", f"The API server refused {error.ref}: {error.message}")

@@ -1,0 +1,367 @@
+"""A SoraDeployment as typed, frozen values, with the environment's defaults applied.
+
+The CRD validates shapes, bounds and cross-field rules; what it cannot do is a
+default that depends on another field (``environment``). That happens here, once,
+so that the builders only ever see complete values. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, Literal
+
+from kubernetes.utils import parse_quantity
+
+GROUP: Final = "sora.example.com"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+KIND: Final = "SoraDeployment"
+PLURAL: Final = "soradeployments"
+
+ENVIRONMENTS: Final = ("dev", "staging", "prod")
+SECRET_KEYS: Final = ("ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN")
+
+# Defaults the CRD also declares (kept equal by a unit test).
+DEFAULT_CACHE_SIZE: Final = "1Gi"
+DEFAULT_PULL_POLICY: Final = "IfNotPresent"
+DEFAULT_INGRESS_CLASS: Final = "alb"
+DEFAULT_REDIRECT_MIN_SIZE: Final = "8Mi"
+DEFAULT_REDIRECT_TTL_SECONDS: Final = 300
+
+
+class SpecError(ValueError):
+    """The spec passed the CRD but cannot be realised; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class EnvironmentDefaults:
+    """What ``environment`` implies, as the seed's ``var.environment`` conditionals."""
+
+    file_server_replicas: int
+    cpu: str
+    memory: str
+    database_size: str
+    log_retention_days: int
+    backup_retention_days: int
+
+
+ENVIRONMENT_DEFAULTS: Final[Mapping[str, EnvironmentDefaults]] = {
+    "prod": EnvironmentDefaults(2, "512m", "1Gi", "10Gi", 30, 30),
+    "staging": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
+    "dev": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
+}
+
+
+@dataclass(frozen=True)
+class ImageDefaults:
+    """The services image the operator was installed with (see config.py)."""
+
+    repository: str
+    tag: str
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+    def as_manifest(self) -> dict[str, dict[str, str]]:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+@dataclass(frozen=True)
+class Image:
+    repository: str
+    tag: str
+    pull_policy: str
+    pull_secrets: tuple[str, ...] = ()
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class LocalStorage:
+    """A catalog directory: an existing claim, or the sample catalog when ``claim_name`` is None."""
+
+    claim_name: str | None = None
+
+
+@dataclass(frozen=True)
+class S3Storage:
+    bucket: str
+    prefix: str = ""
+    region: str | None = None
+    endpoint: str | None = None
+
+
+Storage = LocalStorage | S3Storage
+
+
+@dataclass(frozen=True)
+class PresignedRedirects:
+    enabled: bool = False
+    min_bytes: int = 8 * 1024**2
+    ttl_seconds: int = DEFAULT_REDIRECT_TTL_SECONDS
+
+
+@dataclass(frozen=True)
+class FileServer:
+    replicas: int
+    resources: Resources
+    storage: Storage
+    cache_bytes: int
+    allowed_origins: tuple[str, ...] = ()
+    service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    presigned_redirects: PresignedRedirects = PresignedRedirects()
+    autoscaled: bool = False
+
+
+@dataclass(frozen=True)
+class Database:
+    size: str
+    storage_class_name: str | None = None
+    retain_on_delete: bool = True
+
+
+@dataclass(frozen=True)
+class FeedbackApi:
+    replicas: int
+    resources: Resources
+    database: Database
+    secret_name: str
+
+
+@dataclass(frozen=True)
+class Ingress:
+    enabled: bool = True
+    class_name: str = DEFAULT_INGRESS_CLASS
+    host: str | None = None
+    certificate_arn: str | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    source_cidrs: tuple[str, ...] = ()
+
+    @property
+    def is_alb(self) -> bool:
+        return self.class_name == DEFAULT_INGRESS_CLASS
+
+    @property
+    def scheme(self) -> Literal["http", "https"]:
+        return "https" if self.certificate_arn else "http"
+
+
+@dataclass(frozen=True)
+class SoraDeployment:
+    """Everything the builders need: identity, environment and every resolved section."""
+
+    name: str
+    namespace: str
+    uid: str
+    environment: str
+    image: Image
+    file_server: FileServer
+    feedback_api: FeedbackApi
+    ingress: Ingress
+    log_retention_days: int
+    backup_retention_days: int
+
+
+def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeployment:
+    """Build the typed, defaulted SoraDeployment from a custom resource body."""
+    metadata = body.get("metadata") or {}
+    spec = body.get("spec") or {}
+    environment = str(spec.get("environment"))
+    if environment not in ENVIRONMENT_DEFAULTS:
+        raise SpecError(f"spec.environment must be one of {', '.join(ENVIRONMENTS)}")
+    defaults = ENVIRONMENT_DEFAULTS[environment]
+    name = str(metadata.get("name", ""))
+    return SoraDeployment(
+        name=name,
+        namespace=str(metadata.get("namespace", "")),
+        uid=str(metadata.get("uid", "")),
+        environment=environment,
+        image=_image(spec.get("image") or {}, image_defaults),
+        file_server=_file_server(spec.get("fileServer") or {}, defaults),
+        feedback_api=_feedback_api(spec.get("feedbackApi") or {}, defaults, name),
+        ingress=_ingress(spec.get("ingress") or {}),
+        log_retention_days=int(
+            _section(spec, "monitoring").get("logRetentionDays", defaults.log_retention_days)
+        ),
+        backup_retention_days=int(
+            _section(spec, "backup").get("retentionDays", defaults.backup_retention_days)
+        ),
+    )
+
+
+def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = spec.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _image(image: Mapping[str, Any], defaults: ImageDefaults) -> Image:
+    return Image(
+        repository=image.get("repository", defaults.repository),
+        tag=image.get("tag", defaults.tag),
+        pull_policy=image.get("pullPolicy", DEFAULT_PULL_POLICY),
+        pull_secrets=tuple(image.get("pullSecrets", ())),
+    )
+
+
+def resources(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Resources:
+    """Per field: yours, else the environment's default request capped at your limit.
+
+    A limit left out equals its resolved request, so the defaults give the seed's
+    fixed task sizes (Guaranteed QoS) and a lone request or limit stays consistent.
+    """
+    requests = section.get("requests") or {}
+    limits = section.get("limits") or {}
+    resolved: dict[str, tuple[str, str]] = {}
+    for resource, default in (("cpu", defaults.cpu), ("memory", defaults.memory)):
+        request = requests.get(resource)
+        limit = limits.get(resource)
+        if request is None:
+            request = default if limit is None else _smaller(default, limit)
+        resolved[resource] = (str(request), str(request if limit is None else limit))
+    return Resources(
+        cpu_request=resolved["cpu"][0],
+        memory_request=resolved["memory"][0],
+        cpu_limit=resolved["cpu"][1],
+        memory_limit=resolved["memory"][1],
+    )
+
+
+def _smaller(first: object, second: object) -> object:
+    return first if _quantity("resources", first) <= _quantity("resources", second) else second
+
+
+def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> FileServer:
+    autoscaling = section.get("autoscaling") or {}
+    return FileServer(
+        replicas=int(section.get("replicas", defaults.file_server_replicas)),
+        resources=_checked_resources("fileServer", section.get("resources") or {}, defaults),
+        storage=_storage(section.get("storage") or {}),
+        cache_bytes=byte_count(
+            "fileServer.cacheSize", section.get("cacheSize", DEFAULT_CACHE_SIZE)
+        ),
+        allowed_origins=tuple(section.get("allowedOrigins", ())),
+        service_account_annotations=dict(
+            (section.get("serviceAccount") or {}).get("annotations") or {}
+        ),
+        presigned_redirects=_redirects(section.get("presignedRedirects") or {}),
+        autoscaled=bool(autoscaling.get("enabled", False)),
+    )
+
+
+def _checked_resources(
+    component: str, section: Mapping[str, Any], defaults: EnvironmentDefaults
+) -> Resources:
+    resolved = resources(section, defaults)
+    for resource in ("cpu", "memory"):
+        request = getattr(resolved, f"{resource}_request")
+        limit = getattr(resolved, f"{resource}_limit")
+        if _quantity(f"{component}.resources", request) > _quantity(
+            f"{component}.resources", limit
+        ):
+            raise SpecError(
+                f"{component}.resources: the {resource} request {request} is more than "
+                f"the limit {limit}"
+            )
+    return resolved
+
+
+def _storage(section: Mapping[str, Any]) -> Storage:
+    if section.get("type", "local") == "s3":
+        s3 = section.get("s3") or {}
+        if not s3.get("bucket"):
+            raise SpecError("fileServer.storage.type s3 requires fileServer.storage.s3.bucket")
+        return S3Storage(
+            bucket=s3["bucket"],
+            prefix=s3.get("prefix", ""),
+            region=s3.get("region"),
+            endpoint=s3.get("endpoint"),
+        )
+    local = section.get("local") or {}
+    return LocalStorage(claim_name=local.get("claimName"))
+
+
+def _redirects(section: Mapping[str, Any]) -> PresignedRedirects:
+    return PresignedRedirects(
+        enabled=bool(section.get("enabled", False)),
+        min_bytes=byte_count(
+            "fileServer.presignedRedirects.minSize",
+            section.get("minSize", DEFAULT_REDIRECT_MIN_SIZE),
+        ),
+        ttl_seconds=int(section.get("ttlSeconds", DEFAULT_REDIRECT_TTL_SECONDS)),
+    )
+
+
+def _feedback_api(
+    section: Mapping[str, Any], defaults: EnvironmentDefaults, name: str
+) -> FeedbackApi:
+    replicas = int(section.get("replicas", 1))
+    if replicas > 1:
+        raise SpecError("feedbackApi.replicas cannot be more than 1: SQLite has a single writer")
+    database = section.get("database") or {}
+    size = str(database.get("size", defaults.database_size))
+    byte_count("feedbackApi.database.size", size)
+    return FeedbackApi(
+        replicas=replicas,
+        resources=_checked_resources("feedbackApi", section.get("resources") or {}, defaults),
+        database=Database(
+            size=size,
+            storage_class_name=database.get("storageClassName"),
+            retain_on_delete=bool(database.get("retainOnDelete", True)),
+        ),
+        secret_name=section.get("secretName") or f"{name}-secrets",
+    )
+
+
+def _ingress(section: Mapping[str, Any]) -> Ingress:
+    return Ingress(
+        enabled=bool(section.get("enabled", True)),
+        class_name=section.get("className", DEFAULT_INGRESS_CLASS),
+        host=section.get("host"),
+        certificate_arn=section.get("certificateArn"),
+        annotations=dict(section.get("annotations") or {}),
+        source_cidrs=tuple(section.get("sourceCidrs", ())),
+    )
+
+
+def _quantity(field_name: str, value: object) -> Decimal:
+    try:
+        return Decimal(parse_quantity(value))
+    except (ValueError, TypeError, InvalidOperation):
+        raise SpecError(f"{field_name}: {value!r} is not a Kubernetes quantity") from None
+
+
+def byte_count(field_name: str, value: object) -> int:
+    """A quantity such as ``512Mi`` as a whole number of bytes."""
+    amount = _quantity(field_name, value)
+    if amount < 0:
+        raise SpecError(f"{field_name}: {value!r} is negative")
+    return int(amount)
+
+
+def secret_values_complete(data: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The required secret keys that are missing or empty in a Secret's ``data``."""
+    data = data or {}
+    return tuple(key for key in SECRET_KEYS if not _decodes_to_text(data.get(key)))
+
+
+def _decodes_to_text(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        return bool(base64.b64decode(value, validate=True).strip())
+    except (binascii.Error, ValueError):
+        return False

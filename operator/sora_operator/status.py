@@ -1,0 +1,228 @@
+"""The SoraDeployment's status, computed from what the reconcile saw (pure).
+
+``Ready``: every component serves the current spec with all its pods available.
+``Progressing``: a rollout is under way (or waiting for pods). ``Degraded``:
+the spec cannot be realised, or a rollout failed; the message says what to do.
+A condition's ``lastTransitionTime`` moves only when its status changes, so a
+converged reconcile computes the very status already stored, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sora_operator.builders import layout, names
+from sora_operator.spec import SoraDeployment
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the spec cannot be realised: a CamelCase reason and a sentence for a person."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One component's Deployment, summarised."""
+
+    label: str
+    wanted: int
+    ready: int
+    updated: int
+    available: int
+    current: bool  # the controller has seen the latest template and no old pods remain
+    failed_message: str | None
+
+    @property
+    def complete(self) -> bool:
+        return self.current and self.updated >= self.wanted and self.available >= self.wanted
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "replicas": self.wanted,
+            "readyReplicas": self.ready,
+            "updatedReplicas": self.updated,
+            "ready": f"{self.ready}/{self.wanted}",
+        }
+
+
+def rollout(label: str, deployment: Mapping[str, Any] | None) -> Rollout:
+    if deployment is None:
+        return Rollout(label, 0, 0, 0, 0, False, None)
+    spec, status = deployment.get("spec", {}), deployment.get("status", {})
+    wanted = int(spec.get("replicas", 1))
+    observed = int(status.get("observedGeneration", 0))
+    generation = int(deployment.get("metadata", {}).get("generation", 0))
+    total = int(status.get("replicas", 0))
+    updated = int(status.get("updatedReplicas", 0))
+    return Rollout(
+        label=label,
+        wanted=wanted,
+        ready=int(status.get("readyReplicas", 0)),
+        updated=updated,
+        available=int(status.get("availableReplicas", 0)),
+        current=observed >= generation and total == updated,
+        failed_message=_deadline_exceeded(status),
+    )
+
+
+def _deadline_exceeded(status: Mapping[str, Any]) -> str | None:
+    for condition in status.get("conditions", []):
+        if condition.get("type") == "Progressing" and condition.get("reason") == (
+            "ProgressDeadlineExceeded"
+        ):
+            return str(condition.get("message", "the rollout exceeded its progress deadline"))
+    return None
+
+
+def compute_status(
+    sora: SoraDeployment | None,
+    *,
+    generation: int,
+    rollouts: Sequence[Rollout],
+    problems: Sequence[Problem],
+    previous: Mapping[str, Any],
+    now: str,
+    ingress: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The full status to store; ``previous`` keeps transition times and foreign fields."""
+    by_label = {item.label: item for item in rollouts}
+    conditions = [
+        _ready(rollouts, problems),
+        _progressing(rollouts),
+        _degraded(rollouts, problems),
+    ]
+    status: dict[str, Any] = {
+        "observedGeneration": generation,
+        "conditions": _with_transition_times(conditions, previous, generation, now),
+    }
+    if sora is not None:
+        status["endpoints"] = _endpoints(sora, ingress)
+        status["secretName"] = sora.feedback_api.secret_name
+    for label, key in (("file server", "fileServer"), ("feedback API", "feedbackApi")):
+        if label in by_label:
+            status[key] = by_label[label].summary()
+    return status
+
+
+def _ready(rollouts: Sequence[Rollout], problems: Sequence[Problem]) -> dict[str, str]:
+    stopped = [item.label for item in rollouts if item.wanted == 0]
+    if stopped:
+        return _condition("Ready", False, "ScaledToZero", f"{_join(stopped)} set to 0 replicas")
+    waiting = [item for item in rollouts if not item.complete]
+    if waiting:
+        detail = "; ".join(
+            f"{item.label}: {item.available}/{item.wanted} available" for item in waiting
+        )
+        return _condition("Ready", False, "ComponentsNotReady", detail)
+    if problems and not rollouts:
+        return _condition("Ready", False, problems[0].reason, problems[0].message)
+    return _condition("Ready", True, "Available", "Every component serves the current spec")
+
+
+def _progressing(rollouts: Sequence[Rollout]) -> dict[str, str]:
+    moving = [item for item in rollouts if not item.complete and item.failed_message is None]
+    if moving:
+        detail = "; ".join(
+            f"{item.label}: {item.updated}/{item.wanted} updated, {item.available} available"
+            for item in moving
+        )
+        return _condition("Progressing", True, "RollingOut", detail)
+    return _condition("Progressing", False, "RolloutComplete", "No rollout in progress")
+
+
+def _degraded(rollouts: Sequence[Rollout], problems: Sequence[Problem]) -> dict[str, str]:
+    if problems:
+        reason = problems[0].reason
+        return _condition("Degraded", True, reason, " ".join(p.message for p in problems))
+    failed = [item for item in rollouts if item.failed_message]
+    if failed:
+        detail = "; ".join(f"{item.label}: {item.failed_message}" for item in failed)
+        return _condition(
+            "Degraded",
+            True,
+            "RolloutFailed",
+            f"{detail}. The pods' events (kubectl describe pod) show image or scheduling errors.",
+        )
+    return _condition("Degraded", False, "AsExpected", "The spec is realised")
+
+
+def _condition(kind: str, holds: bool, reason: str, message: str) -> dict[str, str]:
+    return {
+        "type": kind,
+        "status": "True" if holds else "False",
+        "reason": reason,
+        "message": message,
+    }
+
+
+def _with_transition_times(
+    conditions: list[dict[str, str]], previous: Mapping[str, Any], generation: int, now: str
+) -> list[dict[str, Any]]:
+    before = {c.get("type"): c for c in previous.get("conditions", []) if isinstance(c, Mapping)}
+    result = []
+    for condition in conditions:
+        old = before.get(condition["type"])
+        unchanged = old is not None and old.get("status") == condition["status"]
+        transition = old.get("lastTransitionTime") if unchanged and old else None
+        result.append(
+            {
+                **condition,
+                "observedGeneration": generation,
+                "lastTransitionTime": transition or now,
+            }
+        )
+    return result
+
+
+def _endpoints(sora: SoraDeployment, ingress: Mapping[str, Any] | None) -> dict[str, str]:
+    domain = f"{sora.namespace}.svc"
+    endpoints = {
+        "fileServer": f"http://{names.file_server(sora)}.{domain}:{layout.FILE_SERVER_PORT}",
+        "feedbackApi": f"http://{names.feedback_api(sora)}.{domain}:{layout.FEEDBACK_API_PORT}",
+    }
+    public = _public_address(sora, ingress)
+    if public:
+        endpoints["ingress"] = public
+    return endpoints
+
+
+def _public_address(sora: SoraDeployment, ingress: Mapping[str, Any] | None) -> str | None:
+    if ingress is None:
+        return None
+    balancers = ingress.get("status", {}).get("loadBalancer", {}).get("ingress") or []
+    address = sora.ingress.host or next(
+        (b.get("hostname") or b.get("ip") for b in balancers if b.get("hostname") or b.get("ip")),
+        None,
+    )
+    if not address or not balancers:
+        return None
+    return f"{sora.ingress.scheme}://{address}"
+
+
+def status_changes(previous: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch turning ``previous`` into ``desired`` for the keys ``desired`` has.
+
+    Keys the operator does not compute (``lastBackup``...) are left alone; nested
+    keys that disappeared are removed with None. Empty: nothing to write.
+    """
+    patch: dict[str, Any] = {}
+    for key, value in desired.items():
+        old = previous.get(key)
+        if old == value:
+            continue
+        if isinstance(value, Mapping) and isinstance(old, Mapping):
+            nested = status_changes(old, value)
+            nested.update({gone: None for gone in old if gone not in value})
+            patch[key] = nested
+        else:
+            patch[key] = value
+    return patch
+
+
+def _join(items: Sequence[str]) -> str:
+    return " and ".join(items)

@@ -1,0 +1,108 @@
+"""Fixtures for the operator on the real control plane.
+
+* ``operator_access``: the CRD installed, and a kubeconfig for a ServiceAccount bound
+  to exactly ``operator/sora_operator/rbac.yaml`` (so every test also proves the
+  RBAC is enough).
+* ``volume_provisioner``: binds pending claims to PersistentVolumes, and renews kwok's
+  node Leases (cluster_setup.py).
+* ``start_operator``: runs ``.venv/bin/sora-operator`` as a real process.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sora_operator.kube import KubeClient
+from tests.integration.operator.cluster_setup import (
+    OPERATOR_NAMESPACE,
+    NodeLeaseKeeper,
+    VolumeProvisioner,
+    install_crd,
+    operator_environment,
+    operator_kubeconfig,
+)
+from tests.plugins.kube import KubeCluster
+from tests.support.processes import Service, free_port, program, start_process
+
+
+@dataclass(frozen=True)
+class OperatorAccess:
+    kubeconfig: Path
+    namespace: str
+
+
+@pytest.fixture(scope="session")
+def admin(kube_cluster: KubeCluster) -> KubeClient:
+    """A client with the cluster admin's rights, for the tests' own reads and writes."""
+    return KubeClient(kube_cluster.api_client(), field_manager="sora-tests")
+
+
+@pytest.fixture(scope="session")
+def operator_access(
+    kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> OperatorAccess:
+    install_crd(kube_cluster)
+    destination = tmp_path_factory.mktemp("operator") / "kubeconfig"
+    return OperatorAccess(operator_kubeconfig(kube_cluster, destination), OPERATOR_NAMESPACE)
+
+
+@pytest.fixture(scope="session")
+def volume_provisioner(kube_cluster: KubeCluster) -> Iterator[None]:
+    """Binds claims to volumes, and keeps kwok's nodes Ready on a loaded machine."""
+    with VolumeProvisioner(kube_cluster.api_client()), NodeLeaseKeeper(kube_cluster.api_client()):
+        yield
+
+
+StartOperator = Callable[..., Service]
+
+
+@pytest.fixture
+def start_operator(
+    operator_access: OperatorAccess,
+    volume_provisioner: None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[StartOperator]:
+    """Start ``sora-operator`` processes watching the given namespaces; all stopped after.
+
+    Short lease timings and a 5 s resync keep the tests fast; each test gets its own
+    lease, so tests never contend with each other for leadership.
+    """
+    started: list[Service] = []
+    lease = f"sora-operator-{zlib.crc32(request.node.nodeid.encode()):08x}"
+
+    def start(*namespaces: str, identity: str = "operator-0", **extra_env: str) -> Service:
+        metrics_port, liveness_port = free_port(), free_port()
+        env = operator_environment(
+            operator_access.kubeconfig,
+            metrics_port,
+            liveness_port,
+            POD_NAME=identity,
+            SORA_OPERATOR_NAMESPACES=",".join(namespaces),
+            SORA_OPERATOR_RESYNC_SECONDS="5",
+            SORA_OPERATOR_LEASE_NAME=lease,
+            SORA_OPERATOR_LEASE_DURATION="4",
+            SORA_OPERATOR_LEASE_RENEW_DEADLINE="3",
+            SORA_OPERATOR_LEASE_RETRY_PERIOD="0.5",
+            **extra_env,
+        )
+        service = start_process(
+            [program("sora-operator")],
+            env,
+            tmp_path / f"{identity}-{len(started)}.log",
+            port=metrics_port,
+            ready_path="/metrics",
+            timeout=30,
+        )
+        service.extra["liveness"] = f"http://127.0.0.1:{liveness_port}/healthz"
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()

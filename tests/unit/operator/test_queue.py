@@ -1,0 +1,85 @@
+"""One reconcile at a time per SoraDeployment; requests meanwhile coalesce into one more run."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from sora_operator.queue import ReconcileQueue
+
+
+def test_an_idle_key_runs_at_once_and_returns_the_result() -> None:
+    assert ReconcileQueue().run("a", lambda: 42) == 42
+
+
+def test_requests_during_a_run_coalesce_into_one_more_run() -> None:
+    queue = ReconcileQueue()
+    started, release = threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    def slow() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            started.set()
+            release.wait(5)
+
+    runner = threading.Thread(target=queue.run, args=("a", slow))
+    runner.start()
+    started.wait(5)
+    assert [queue.run("a", slow) for _ in range(5)] == [None] * 5
+    release.set()
+    runner.join(5)
+    assert len(runs) == 2
+
+
+def test_two_keys_run_independently() -> None:
+    queue = ReconcileQueue()
+    inner: list[object] = []
+    queue.run("a", lambda: inner.append(queue.run("b", lambda: "b ran")))
+    assert inner == ["b ran"]
+
+
+def test_runs_of_one_key_never_overlap() -> None:
+    queue = ReconcileQueue()
+    active, overlaps = [0], [0]
+    lock = threading.Lock()
+
+    def reconcile() -> None:
+        with lock:
+            active[0] += 1
+            overlaps[0] = max(overlaps[0], active[0])
+        threading.Event().wait(0.001)
+        with lock:
+            active[0] -= 1
+
+    threads = [threading.Thread(target=queue.run, args=("a", reconcile)) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert overlaps[0] == 1
+
+
+def test_a_failed_run_raises_and_frees_the_key() -> None:
+    queue = ReconcileQueue()
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        queue.run("a", fail)
+    assert queue.run("a", lambda: "again") == "again"
+
+
+def test_depth_counts_keys_running_or_waiting() -> None:
+    queue = ReconcileQueue()
+    seen: list[int] = []
+    queue.run("a", lambda: seen.append(queue.depth()))
+    assert (seen, queue.depth()) == ([1], 0)
+
+
+def test_a_closed_queue_refuses_new_runs() -> None:
+    queue = ReconcileQueue()
+    assert queue.close(timeout=1)
+    assert queue.run("a", lambda: "ran") is None

@@ -1,0 +1,98 @@
+"""Every pod the operator builds is hardened the same way, probed and bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from sora_operator.builders.feedback import feedback_api_deployment
+from sora_operator.builders.fileserver import file_server_deployment
+from sora_operator.spec import SoraDeployment
+from tests.unit.operator.factories import pod_spec, sora
+
+Builder = Callable[[SoraDeployment, str], dict[str, Any]]
+BUILDERS: list[Builder] = [file_server_deployment, feedback_api_deployment]
+IDS = ["file-server", "feedback-api"]
+
+
+def _all_containers(build: Builder) -> list[dict[str, Any]]:
+    pod = pod_spec(build(sora("prod"), "abc"))
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+def _dev_containers(build: Builder) -> list[dict[str, Any]]:
+    pod = pod_spec(build(sora("dev"), "abc"))
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_pod_runs_as_the_images_non_root_user(build: Builder) -> None:
+    context = pod_spec(build(sora("dev"), "abc"))["securityContext"]
+    assert context["runAsNonRoot"] is True
+    assert context["runAsUser"] == 10001
+    assert context["fsGroup"] == 10001
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_pod_uses_the_runtime_default_seccomp_profile(build: Builder) -> None:
+    context = pod_spec(build(sora("dev"), "abc"))["securityContext"]
+    assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_every_container_drops_all_capabilities_and_cannot_escalate(build: Builder) -> None:
+    for container in _dev_containers(build):
+        context = container["securityContext"]
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["privileged"] is False
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_every_container_has_a_read_only_root_filesystem(build: Builder) -> None:
+    assert all(c["securityContext"]["readOnlyRootFilesystem"] for c in _dev_containers(build))
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_tmp_is_a_writable_emptydir(build: Builder) -> None:
+    pod = pod_spec(build(sora("dev"), "abc"))
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_every_container_has_requests_and_limits(build: Builder) -> None:
+    for container in _dev_containers(build):
+        assert set(container["resources"]["requests"]) == {"cpu", "memory"}
+        assert set(container["resources"]["limits"]) == {"cpu", "memory"}
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+@pytest.mark.parametrize("probe", ["startupProbe", "readinessProbe", "livenessProbe"])
+def test_main_container_probes_health(build: Builder, probe: str) -> None:
+    container = pod_spec(build(sora("dev"), "abc"))["containers"][0]
+    assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_timeout(
+    build: Builder,
+) -> None:
+    pod = pod_spec(build(sora("dev"), "abc"))
+    pause = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    gunicorn_graceful_timeout = 25
+    assert pod["terminationGracePeriodSeconds"] > pause + gunicorn_graceful_timeout
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_pods_get_no_kubernetes_api_token(build: Builder) -> None:
+    assert pod_spec(build(sora("dev"), "abc"))["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=IDS)
+def test_prod_containers_are_sized_as_the_seeds_prod_tasks(build: Builder) -> None:
+    container = _all_containers(build)[-1]
+    assert container["resources"]["limits"] == {"cpu": "512m", "memory": "1Gi"}

@@ -1,0 +1,182 @@
+"""Conditions computed from what the reconcile saw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sora_operator.status import (
+    Problem,
+    Rollout,
+    compute_status,
+    rollout,
+    status_changes,
+)
+from tests.unit.operator.factories import sora
+
+NOW = "2026-01-01T00:00:00Z"
+LATER = "2026-01-01T00:05:00Z"
+
+
+def _deployment(
+    replicas: int = 2, ready: int = 2, updated: int = 2, generation: int = 3
+) -> dict[str, Any]:
+    return {
+        "metadata": {"generation": generation},
+        "spec": {"replicas": replicas},
+        "status": {
+            "observedGeneration": generation,
+            "replicas": updated,
+            "readyReplicas": ready,
+            "updatedReplicas": updated,
+            "availableReplicas": ready,
+        },
+    }
+
+
+def _done(label: str = "file server") -> Rollout:
+    return rollout(label, _deployment())
+
+
+def _conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["type"]: c for c in status["conditions"]}
+
+
+def _status(
+    rollouts: list[Rollout],
+    problems: list[Problem] | None = None,
+    previous: Any = None,
+    now: str = NOW,
+) -> dict[str, Any]:
+    return compute_status(
+        sora("prod"),
+        generation=7,
+        rollouts=rollouts,
+        problems=problems or [],
+        previous=previous or {},
+        now=now,
+    )
+
+
+def test_all_components_available_means_ready() -> None:
+    conditions = _conditions(_status([_done(), _done("feedback API")]))
+    assert conditions["Ready"]["status"] == "True"
+    assert conditions["Progressing"]["status"] == "False"
+    assert conditions["Degraded"]["status"] == "False"
+
+
+def test_a_component_short_of_pods_is_not_ready_and_progressing() -> None:
+    waiting = rollout("file server", _deployment(ready=1))
+    conditions = _conditions(_status([waiting, _done("feedback API")]))
+    assert (conditions["Ready"]["status"], conditions["Ready"]["reason"]) == (
+        "False",
+        "ComponentsNotReady",
+    )
+    assert "file server: 1/2 available" in conditions["Ready"]["message"]
+    assert conditions["Progressing"]["status"] == "True"
+
+
+def test_a_template_not_yet_observed_is_progressing() -> None:
+    stale = _deployment()
+    stale["metadata"]["generation"] = 4
+    conditions = _conditions(_status([rollout("file server", stale)]))
+    assert conditions["Progressing"]["status"] == "True"
+
+
+def test_a_missing_deployment_is_not_ready() -> None:
+    conditions = _conditions(_status([rollout("file server", None)]))
+    assert conditions["Ready"]["status"] == "False"
+
+
+def test_a_rollout_past_its_deadline_is_degraded_not_progressing() -> None:
+    failed = _deployment(ready=0)
+    failed["status"]["conditions"] = [
+        {
+            "type": "Progressing",
+            "status": "False",
+            "reason": "ProgressDeadlineExceeded",
+            "message": "stuck",
+        }
+    ]
+    conditions = _conditions(_status([rollout("file server", failed)]))
+    assert (conditions["Degraded"]["status"], conditions["Degraded"]["reason"]) == (
+        "True",
+        "RolloutFailed",
+    )
+    assert conditions["Progressing"]["status"] == "False"
+
+
+def test_a_problem_makes_degraded_true_with_its_reason_and_message() -> None:
+    problem = Problem("SecretIncomplete", "Secret x lacks IP_SALT.")
+    degraded = _conditions(_status([_done()], [problem]))["Degraded"]
+    assert (degraded["status"], degraded["reason"], degraded["message"]) == (
+        "True",
+        "SecretIncomplete",
+        "Secret x lacks IP_SALT.",
+    )
+
+
+def test_an_invalid_spec_is_not_ready_with_the_problem_as_reason() -> None:
+    status = compute_status(
+        None,
+        generation=2,
+        rollouts=[],
+        problems=[Problem("InvalidSpec", "bad")],
+        previous={},
+        now=NOW,
+    )
+    assert _conditions(status)["Ready"]["reason"] == "InvalidSpec"
+
+
+def test_a_stopped_feedback_api_is_reported_as_scaled_to_zero() -> None:
+    stopped = rollout("feedback API", _deployment(replicas=0, ready=0, updated=0))
+    assert _conditions(_status([_done(), stopped]))["Ready"]["reason"] == "ScaledToZero"
+
+
+def test_transition_time_is_kept_while_the_status_stays() -> None:
+    first = _status([_done()])
+    second = _status([_done()], previous=first, now=LATER)
+    assert _conditions(second)["Ready"]["lastTransitionTime"] == NOW
+
+
+def test_transition_time_moves_when_the_status_changes() -> None:
+    first = _status([rollout("file server", _deployment(ready=0))])
+    second = _status([_done()], previous=first, now=LATER)
+    assert _conditions(second)["Ready"]["lastTransitionTime"] == LATER
+
+
+def test_component_counts_are_reported_for_kubectl_get() -> None:
+    status = _status([rollout("file server", _deployment(ready=1)), _done("feedback API")])
+    assert status["fileServer"]["ready"] == "1/2"
+
+
+def test_observed_generation_is_the_reconciled_generation() -> None:
+    assert _status([_done()])["observedGeneration"] == 7
+
+
+def test_service_endpoints_are_the_in_cluster_urls() -> None:
+    endpoints = _status([_done()])["endpoints"]
+    assert endpoints == {
+        "fileServer": "http://shop-file-server.sora-prod.svc:3000",
+        "feedbackApi": "http://shop-feedback-api.sora-prod.svc:3001",
+    }
+
+
+def test_a_converged_status_needs_no_patch() -> None:
+    first = _status([_done()])
+    assert status_changes(first, _status([_done()], previous=first, now=LATER)) == {}
+
+
+def test_status_patch_leaves_fields_of_other_writers_alone() -> None:
+    previous = {**_status([_done()]), "lastBackup": {"time": NOW}}
+    patch = status_changes(
+        previous, _status([rollout("file server", _deployment(ready=1))], previous=previous)
+    )
+    assert "lastBackup" not in patch
+    assert "conditions" in patch
+
+
+def test_status_patch_removes_nested_keys_that_disappeared() -> None:
+    previous = {"endpoints": {"fileServer": "a", "ingress": "http://old"}}
+    assert status_changes(previous, {"endpoints": {"fileServer": "a"}}) == {
+        "endpoints": {"ingress": None}
+    }
