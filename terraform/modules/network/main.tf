@@ -2,20 +2,29 @@
 # gateways, private subnets for the EKS nodes and pods. The seed's ECS network, with the tags the
 # AWS Load Balancer Controller reads to find its subnets.
 
-data "aws_availability_zones" "available" {
+# The zones are named, not taken from whatever the region lists first: a zone AWS adds later must
+# not shift the subnets (and replace them). This lookup only proves the named zones are available.
+data "aws_availability_zones" "selected" {
   state = "available"
 
   filter {
-    name   = "opt-in-status"
-    values = ["opt-in-not-required"]
+    name   = "zone-name"
+    values = var.availability_zones
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) == length(var.availability_zones)
+      error_message = "Every zone of availability_zones must exist and be available in this region."
+    }
   }
 }
 
 data "aws_region" "current" {}
 
 locals {
-  az_count = length(var.public_subnet_cidrs)
-  azs      = slice(data.aws_availability_zones.available.names, 0, local.az_count)
+  az_count = length(var.availability_zones)
+  azs      = var.availability_zones
 
   # One NAT gateway per AZ keeps egress up when an AZ fails (prod); a single one halves the cost
   # of a non-production environment (the seed's cost rule).
@@ -156,6 +165,7 @@ resource "aws_vpc_endpoint" "s3" {
 
 # VPC flow logs (rejected and accepted traffic) into CloudWatch Logs.
 resource "aws_cloudwatch_log_group" "flow_logs" {
+  #checkov:skip=CKV_AWS_338:Retention follows the seed's rule (30 days in prod, 7 elsewhere); longer keeping is a cost decision per environment.
   name              = "/aws/vpc/${var.name}/flow-logs"
   retention_in_days = var.flow_log_retention_days
   kms_key_id        = var.flow_log_kms_key_arn

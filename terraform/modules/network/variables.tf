@@ -29,14 +29,24 @@ variable "vpc_cidr" {
   }
 }
 
+variable "availability_zones" {
+  description = "Availability zones to use, named (two or three), for example [\"ap-northeast-1a\", \"ap-northeast-1c\"]. One public and one private subnet go in each."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 3 && length(distinct(var.availability_zones)) == length(var.availability_zones)
+    error_message = "availability_zones must name two or three different availability zones."
+  }
+}
+
 variable "public_subnet_cidrs" {
-  description = "CIDR blocks of the public subnets, one per availability zone (the seed's 10.0.1.0/24 and 10.0.2.0/24). Their count sets the number of AZs."
+  description = "CIDR blocks of the public subnets, one per availability zone, in the order of availability_zones (the seed's 10.0.1.0/24 and 10.0.2.0/24)."
   type        = list(string)
   default     = ["10.0.1.0/24", "10.0.2.0/24"]
 
   validation {
-    condition     = length(var.public_subnet_cidrs) >= 2 && length(var.public_subnet_cidrs) <= 3
-    error_message = "public_subnet_cidrs must list two or three CIDR blocks (one per availability zone)."
+    condition     = length(var.public_subnet_cidrs) == length(var.availability_zones)
+    error_message = "public_subnet_cidrs must have one entry per availability zone."
   }
 
   validation {
@@ -56,8 +66,8 @@ variable "private_subnet_cidrs" {
   }
 
   validation {
-    condition     = length(var.private_subnet_cidrs) == length(var.public_subnet_cidrs)
-    error_message = "private_subnet_cidrs must have as many entries as public_subnet_cidrs (one of each per availability zone)."
+    condition     = length(var.private_subnet_cidrs) == length(var.availability_zones)
+    error_message = "private_subnet_cidrs must have one entry per availability zone."
   }
 }
 

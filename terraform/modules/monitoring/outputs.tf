@@ -1,0 +1,29 @@
+output "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the log groups and the alerts topic; pass it to other modules' log groups."
+  value       = aws_kms_key.this.arn
+}
+
+output "sns_topic_arn" {
+  description = "ARN of the SNS topic every alarm notifies."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "container_insights_log_group_names" {
+  description = "Names of the Container Insights log groups, by kind (application, dataplane, host, performance)."
+  value       = { for kind, group in aws_cloudwatch_log_group.container_insights : kind => group.name }
+}
+
+output "alarm_names" {
+  description = "Names of every alarm this module created."
+  value = concat(
+    [for alarm in aws_cloudwatch_metric_alarm.workload_cpu : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.workload_memory : alarm.alarm_name],
+    aws_cloudwatch_metric_alarm.alb_5xx[*].alarm_name,
+    aws_cloudwatch_metric_alarm.alb_response_time[*].alarm_name,
+  )
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}

@@ -1,0 +1,17 @@
+output "operator_release" {
+  description = "Name, namespace and chart version of the operator release."
+  value = {
+    name      = helm_release.operator.name
+    namespace = helm_release.operator.namespace
+    version   = helm_release.operator.version
+  }
+}
+
+output "platform_release" {
+  description = "Name, namespace and chart version of the platform release."
+  value = {
+    name      = helm_release.platform.name
+    namespace = helm_release.platform.namespace
+    version   = helm_release.platform.version
+  }
+}

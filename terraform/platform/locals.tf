@@ -1,0 +1,49 @@
+# Every difference between the environments, decided in one place (the seed's
+# `var.environment == "prod" ? ... : ...` expressions, gathered).
+locals {
+  name    = "${var.project}-${var.environment}"
+  is_prod = var.environment == "prod"
+
+  settings = {
+    # Network: a NAT gateway per AZ in prod; one shared NAT gateway elsewhere (cost).
+    one_nat_gateway_per_az = local.is_prod
+
+    # Nodes: on-demand in prod; spot elsewhere, over several instance types of the same size.
+    node_capacity_type  = local.is_prod ? "ON_DEMAND" : "SPOT"
+    node_instance_types = var.node_instance_types != null ? var.node_instance_types : (local.is_prod ? ["m6i.large"] : ["t3.large", "t3a.large", "m5.large", "m5a.large", "m6i.large"])
+    node_min_size       = local.is_prod ? 2 : 1
+    node_desired_size   = 2
+    node_max_size       = local.is_prod ? 6 : 3
+
+    # Files bucket: objects kept seven years in prod, one year elsewhere.
+    files_expiration_days = local.is_prod ? 2555 : 365
+
+    # Backups: sora-backup prunes; what it deleted stays recoverable this long (the bucket's own
+    # retention, beyond the reach of the backup role).
+    backup_noncurrent_days = local.is_prod ? 90 : 30
+
+    # Logs: 30 days in prod, 7 elsewhere.
+    log_retention_days = local.is_prod ? 30 : 7
+
+    # Images: a tag pushed to prod can never be re-pointed.
+    image_tag_mutability = local.is_prod ? "IMMUTABLE" : "MUTABLE"
+  }
+
+  cluster_name  = local.name
+  backup_prefix = coalesce(var.backup_prefix, "database/${var.environment}/")
+
+  # The service accounts the operator creates for a SoraDeployment named var.sora_deployment_name.
+  file_server_service_accounts = var.file_server_service_accounts != null ? var.file_server_service_accounts : ["${var.namespace}:${var.sora_deployment_name}-file-server"]
+  backup_service_accounts      = var.backup_service_accounts != null ? var.backup_service_accounts : ["${var.namespace}:${var.sora_deployment_name}-backup"]
+
+  ecr_repositories = {
+    services = "${local.name}/services"
+    operator = "${local.name}/operator"
+  }
+
+  # The ALB made from the SoraDeployment's Ingress gets this name (annotation
+  # alb.ingress.kubernetes.io/load-balancer-name), so that alarms can find it.
+  load_balancer_name = local.name
+
+  tags = { Component = "sora-platform" }
+}

@@ -1,0 +1,154 @@
+# The Sora platform's AWS substrate for one environment: the seed's ECS/Fargate design moved to
+# EKS. This root only wires modules together; every per-environment choice is in locals.tf.
+
+data "aws_region" "current" {}
+
+module "monitoring" {
+  source = "../modules/monitoring"
+
+  name               = local.name
+  cluster_name       = local.cluster_name
+  namespace          = var.namespace
+  log_retention_days = local.settings.log_retention_days
+  alert_email        = var.alert_email
+  workloads = {
+    "file-server"  = "${var.sora_deployment_name}-file-server"
+    "feedback-api" = "${var.sora_deployment_name}-feedback-api"
+  }
+  load_balancer_name = var.alb_alarms_enabled ? local.load_balancer_name : null
+
+  tags = local.tags
+}
+
+module "network" {
+  source = "../modules/network"
+
+  name                    = local.name
+  cluster_name            = local.cluster_name
+  availability_zones      = var.availability_zones
+  vpc_cidr                = var.vpc_cidr
+  one_nat_gateway_per_az  = local.settings.one_nat_gateway_per_az
+  flow_log_retention_days = local.settings.log_retention_days
+  flow_log_kms_key_arn    = module.monitoring.kms_key_arn
+
+  tags = local.tags
+}
+
+module "eks" {
+  source = "../modules/eks"
+
+  cluster_name              = local.cluster_name
+  kubernetes_version        = var.kubernetes_version
+  subnet_ids                = module.network.private_subnet_ids
+  public_access_cidrs       = var.cluster_endpoint_public_access_cidrs
+  admin_principal_arns      = var.cluster_admin_principal_arns
+  log_retention_days        = local.settings.log_retention_days
+  log_kms_key_arn           = module.monitoring.kms_key_arn
+  capacity_type             = local.settings.node_capacity_type
+  instance_types            = local.settings.node_instance_types
+  node_min_size             = local.settings.node_min_size
+  node_desired_size         = local.settings.node_desired_size
+  node_max_size             = local.settings.node_max_size
+  enable_container_insights = var.enable_container_insights
+
+  tags = local.tags
+
+  # The Container Insights log groups must exist before the add-on starts writing to them.
+  depends_on = [module.monitoring]
+}
+
+module "storage_class" {
+  source = "../modules/storage-class"
+
+  name = var.storage_class_name
+
+  depends_on = [module.eks]
+}
+
+module "alb_controller" {
+  source = "../modules/alb-controller"
+
+  cluster_name      = module.eks.cluster_name
+  region            = data.aws_region.current.region
+  vpc_id            = module.network.vpc_id
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer       = module.eks.oidc_issuer
+  chart_version     = var.alb_controller_chart_version
+
+  tags = local.tags
+
+  # The controller's pods need nodes, and its webhook must be up before any Ingress is applied.
+  depends_on = [module.eks]
+}
+
+module "storage" {
+  source = "../modules/storage"
+
+  name                   = local.name
+  files_bucket_name      = var.files_bucket_name
+  backup_bucket_name     = var.backup_bucket_name
+  files_expiration_days  = local.settings.files_expiration_days
+  backup_noncurrent_days = local.settings.backup_noncurrent_days
+  backup_expiration_days = var.backup_expiration_days
+  force_destroy          = var.force_destroy
+
+  tags = local.tags
+}
+
+module "ecr" {
+  source = "../modules/ecr"
+
+  repositories         = values(local.ecr_repositories)
+  image_tag_mutability = local.settings.image_tag_mutability
+  force_delete         = var.force_destroy
+
+  tags = local.tags
+}
+
+module "workload_iam" {
+  source = "../modules/workload-iam"
+
+  name                         = local.name
+  oidc_provider_arn            = module.eks.oidc_provider_arn
+  oidc_issuer                  = module.eks.oidc_issuer
+  files_bucket_arn             = module.storage.files_bucket_arn
+  backup_bucket_arn            = module.storage.backup_bucket_arn
+  backup_prefix                = local.backup_prefix
+  kms_key_arn                  = module.storage.kms_key_arn
+  file_server_service_accounts = local.file_server_service_accounts
+  backup_service_accounts      = local.backup_service_accounts
+
+  tags = local.tags
+}
+
+# Optional: the operator and platform charts, so that one apply yields a running Sora. Off by
+# default: the images must be in ECR first (see ../README.md).
+module "sora" {
+  source = "../modules/sora-release"
+  count  = var.deploy_sora ? 1 : 0
+
+  operator_chart            = "${path.module}/../../charts/sora-operator"
+  platform_chart            = "${path.module}/../../charts/sora"
+  namespace                 = var.namespace
+  platform_release_name     = var.sora_deployment_name
+  environment               = var.environment
+  region                    = data.aws_region.current.region
+  operator_image_repository = module.ecr.repository_urls[local.ecr_repositories.operator]
+  operator_image_tag        = coalesce(var.operator_image_tag, var.image_tag)
+  image_repository          = module.ecr.repository_urls[local.ecr_repositories.services]
+  image_tag                 = var.image_tag
+  files_bucket_name         = module.storage.files_bucket_name
+  file_server_role_arn      = module.workload_iam.file_server_role_arn
+  backup_bucket_name        = module.storage.backup_bucket_name
+  backup_prefix             = local.backup_prefix
+  backup_role_arn           = module.workload_iam.backup_role_arn
+  storage_class_name        = module.storage_class.name
+  ingress_class             = module.alb_controller.ingress_class
+  load_balancer_name        = local.load_balancer_name
+  ingress_host              = var.ingress_host
+  certificate_arn           = var.certificate_arn
+  operator_values           = var.operator_values
+  platform_values           = var.platform_values
+
+  depends_on = [module.alb_controller, module.storage_class]
+}

@@ -1,0 +1,273 @@
+# Per-environment behaviour of the whole platform, planned against mocked providers (no AWS
+# account, no cluster): the seed's cost rules outside prod, its durability rules in prod.
+
+mock_provider "aws" {
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["ap-northeast-1a", "ap-northeast-1c"]
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "ap-northeast-1"
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_data "aws_eks_addon_version" {
+    defaults = {
+      version = "v1.0.0-eksbuild.1"
+    }
+  }
+
+  mock_data "aws_lb" {
+    defaults = {
+      arn_suffix = "app/sora-test/0123456789abcdef"
+    }
+  }
+}
+
+mock_provider "kubernetes" {}
+
+mock_provider "helm" {}
+
+# The Kubernetes and Helm providers are configured from the cluster's endpoint and certificate.
+override_resource {
+  target = module.eks.aws_eks_cluster.this
+  values = {
+    endpoint = "https://0123456789ABCDEF.gr7.ap-northeast-1.eks.amazonaws.com"
+    certificate_authority = [{
+      data = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="
+    }]
+    identity = [{
+      oidc = [{
+        issuer = "https://oidc.eks.ap-northeast-1.amazonaws.com/id/0123456789ABCDEF"
+      }]
+    }]
+  }
+}
+
+variables {
+  cluster_endpoint_public_access_cidrs = ["203.0.113.0/24"]
+}
+
+run "dev_saves_cost" {
+  command = plan
+
+  variables {
+    environment = "dev"
+  }
+
+  assert {
+    condition     = length(module.network.nat_gateway_ids) == 1
+    error_message = "dev must have a single NAT gateway."
+  }
+
+  assert {
+    condition     = module.eks.node_group_capacity_type == "SPOT"
+    error_message = "dev nodes must be spot instances."
+  }
+
+  assert {
+    condition     = module.storage.files_expiration_days == 365
+    error_message = "dev files must expire after 365 days."
+  }
+
+  assert {
+    condition     = keys(module.storage.files_transition_days) == ["30", "90"]
+    error_message = "dev files move to IA at 30 days and Glacier at 90 (Deep Archive would fall on the expiry day)."
+  }
+
+  assert {
+    condition     = local.settings.log_retention_days == 7
+    error_message = "dev logs must be kept 7 days."
+  }
+
+  assert {
+    condition     = local.settings.image_tag_mutability == "MUTABLE"
+    error_message = "dev image tags stay mutable."
+  }
+}
+
+run "staging_saves_cost_like_dev" {
+  command = plan
+
+  variables {
+    environment = "staging"
+  }
+
+  assert {
+    condition     = length(module.network.nat_gateway_ids) == 1
+    error_message = "staging must have a single NAT gateway."
+  }
+
+  assert {
+    condition     = module.eks.node_group_capacity_type == "SPOT"
+    error_message = "staging nodes must be spot instances."
+  }
+
+  assert {
+    condition     = module.storage.files_expiration_days == 365
+    error_message = "staging files must expire after 365 days."
+  }
+
+  assert {
+    condition     = local.settings.log_retention_days == 7
+    error_message = "staging logs must be kept 7 days."
+  }
+}
+
+run "prod_is_durable" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition     = length(module.network.nat_gateway_ids) == 2
+    error_message = "prod must have one NAT gateway per availability zone."
+  }
+
+  assert {
+    condition     = module.eks.node_group_capacity_type == "ON_DEMAND"
+    error_message = "prod nodes must be on-demand."
+  }
+
+  assert {
+    condition     = module.storage.files_expiration_days == 2555
+    error_message = "prod files must expire after 2555 days."
+  }
+
+  assert {
+    condition     = module.storage.files_transition_days == { "30" = "STANDARD_IA", "90" = "GLACIER", "365" = "DEEP_ARCHIVE" }
+    error_message = "prod files move to IA at 30 days, Glacier at 90, Deep Archive at 365."
+  }
+
+  assert {
+    condition     = local.settings.log_retention_days == 30
+    error_message = "prod logs must be kept 30 days."
+  }
+
+  assert {
+    condition     = local.settings.image_tag_mutability == "IMMUTABLE"
+    error_message = "prod image tags must be immutable."
+  }
+}
+
+run "alarms_follow_the_seed" {
+  command = plan
+
+  variables {
+    environment        = "prod"
+    alert_email        = "ops@example.com"
+    alb_alarms_enabled = true
+  }
+
+  assert {
+    condition = toset(module.monitoring.alarm_names) == toset([
+      "sora-prod-file-server-high-cpu",
+      "sora-prod-feedback-api-high-cpu",
+      "sora-prod-file-server-high-memory",
+      "sora-prod-feedback-api-high-memory",
+      "sora-prod-alb-high-5xx",
+      "sora-prod-alb-high-response-time",
+    ])
+    error_message = "CPU and memory alarms per workload, and the ALB 5xx and response-time alarms, are expected."
+  }
+}
+
+run "outputs_name_what_a_soradeployment_needs" {
+  command = plan
+
+  variables {
+    environment = "staging"
+  }
+
+  assert {
+    condition     = output.cluster_name == "sora-staging"
+    error_message = "The cluster is named <project>-<environment>."
+  }
+
+  assert {
+    condition     = output.kubeconfig_command == "aws eks update-kubeconfig --region ap-northeast-1 --name sora-staging --alias sora-staging"
+    error_message = "The kubeconfig command must name the cluster and its region."
+  }
+
+  assert {
+    condition     = output.backup_prefix == "database/staging/"
+    error_message = "Backups go under the seed's database/<environment>/ prefix."
+  }
+
+  assert {
+    condition     = output.storage_class_name == "gp3-encrypted"
+    error_message = "The encrypted gp3 StorageClass must be offered for the database volume."
+  }
+}
+
+run "the_sora_charts_are_optional" {
+  command = plan
+
+  variables {
+    environment = "dev"
+  }
+
+  assert {
+    condition     = length(module.sora) == 0
+    error_message = "The Sora Helm releases must be off unless deploy_sora is set."
+  }
+}
+
+run "the_sora_charts_install_when_asked" {
+  command = plan
+
+  variables {
+    environment = "dev"
+    deploy_sora = true
+    image_tag   = "0.1.0"
+  }
+
+  assert {
+    condition     = length(module.sora) == 1
+    error_message = "deploy_sora must add the operator and platform releases."
+  }
+}
+
+run "an_unknown_environment_is_refused" {
+  command = plan
+
+  variables {
+    environment = "qa"
+  }
+
+  expect_failures = [var.environment]
+}
+
+run "deploying_the_charts_needs_an_image_tag" {
+  command = plan
+
+  variables {
+    environment = "dev"
+    deploy_sora = true
+  }
+
+  expect_failures = [var.image_tag]
+}
