@@ -23,7 +23,8 @@ TARGET_ID_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 CLIENT_VERSION_PATTERN: Final = r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}"
 LOCALE_PATTERN: Final = r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}"
 EXPORT_FORMATS: Final = ("csv", "jsonl")
-_DIGITS: Final = re.compile(r"[0-9]{1,18}")
+# Up to 19 digits: every value up to 2**63 - 1; the range check does the rest.
+_DIGITS: Final = re.compile(r"[0-9]{1,19}")
 _TRUE: Final = "true"
 _FALSE: Final = "false"
 _DATE_TIME: Final = re.compile(

@@ -213,3 +213,12 @@ def test_since_accepts_any_rfc3339_date_time(value: str, expected: int) -> None:
 def test_since_refuses_what_is_not_a_date(value: str) -> None:
     with pytest.raises(ValidationError):
         parse_admin_list_query({"since": value})
+
+
+def test_the_largest_documented_cursor_is_accepted() -> None:
+    assert parse_admin_list_query({"cursor": str(2**63 - 1)}).cursor == 2**63 - 1
+
+
+def test_a_cursor_beyond_the_documented_maximum_is_refused() -> None:
+    with pytest.raises(ValidationError, match="cursor"):
+        parse_admin_list_query({"cursor": str(2**63)})
