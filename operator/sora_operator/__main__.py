@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import faulthandler
 import logging
 import os
@@ -17,20 +18,21 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import kopf
 
 from sora.common.logs import configure_logging
 from sora.common.settings import ConfigError
-from sora_operator import __version__, handlers, kube
+from sora_operator import __version__, clock, handlers, kube
+from sora_operator.backups import BackupTracker
 from sora_operator.config import OperatorConfig
 from sora_operator.leader import LeaderElector
 from sora_operator.liveness import standby_liveness
 from sora_operator.metrics import OperatorMetrics
 from sora_operator.queue import ReconcileQueue
 from sora_operator.reconcile import Reconciler
+from sora_operator.replicas import HANDOVER_MANAGER
 from sora_operator.settings import kopf_settings
 from sora_operator.spec import ImageDefaults
 
@@ -98,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Now, shifted by SORA_OPERATOR_CLOCK_OFFSET_SECONDS when set (a test hook, clock.py)."""
+    return clock.text(clock.now(clock.offset()))
 
 
 class Operator:
@@ -125,6 +128,8 @@ class Operator:
         self.metrics.track_leadership(self._may_write)
         self.metrics.track_queue(self.queue.depth)
         self.metrics.track_degraded(lambda: len(self.degraded))
+        self.backup_tracker = BackupTracker()
+        self.backup_tracker.register(self.metrics.registry)
 
     def _may_write(self) -> bool:
         return not self.config.lease.enabled or self.elector.is_leading()
@@ -211,9 +216,10 @@ class Operator:
             cluster=self.cluster,
             image_defaults=ImageDefaults(self.config.image_repository, self.config.image_tag),
             clock=_utc_now,
+            handover=dataclasses.replace(self.cluster, field_manager=HANDOVER_MANAGER),
         )
         memo = handlers.OperatorContext(
-            self.cluster, reconciler, self.queue, self.metrics, self.degraded
+            self.cluster, reconciler, self.queue, self.metrics, self.degraded, self.backup_tracker
         )
         namespaces: dict[str, Any] = (
             {"namespaces": list(self.config.namespaces)}

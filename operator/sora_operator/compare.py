@@ -23,7 +23,9 @@ from kubernetes.utils import parse_quantity
 from sora_operator.spec import GROUP
 
 FINGERPRINT_ANNOTATION: Final = f"{GROUP}/desired-fingerprint"
-QUANTITY_KEYS: Final = frozenset({"cpu", "memory", "storage", "ephemeral-storage", "sizeLimit"})
+QUANTITY_KEYS: Final = frozenset(
+    {"cpu", "memory", "storage", "ephemeral-storage", "sizeLimit", "averageValue"}
+)
 IDENTITY_KEYS: Final = ("name", "mountPath", "containerPort", "port", "path", "topologyKey", "uid")
 
 

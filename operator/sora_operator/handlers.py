@@ -1,8 +1,9 @@
 """kopf handlers: when to reconcile, and how to report. The work is in reconcile.py.
 
 A SoraDeployment is reconciled when it is created, changed or found at start
-(resume), every resync period (timer, the safety net), and whenever one of its
-children changes or disappears (drift). All of these go through one
+(resume), every resync period (timer, the safety net), every 30 s when it has
+scaling windows (timer: the window in force moves with the clock), and whenever
+one of its children changes or disappears (drift). All of these go through one
 ReconcileQueue, so one SoraDeployment never has two reconciles at once; its
 status is written inside that reconcile (a status patch deferred to kopf
 could race with a drift reconcile and store the older observation).
@@ -22,12 +23,14 @@ from typing import Any, Final, cast
 
 import kopf
 
+from sora_operator.backups import BackupTracker, backup_events
 from sora_operator.builders import labels
 from sora_operator.kube import ApiError, KubeClient, NotLeadingError
 from sora_operator.metrics import OperatorMetrics
 from sora_operator.objects import ObjectRef
 from sora_operator.queue import ReconcileQueue
 from sora_operator.reconcile import Outcome, Reconciler
+from sora_operator.schedules import window_change_message
 from sora_operator.spec import GROUP, KIND, PLURAL, VERSION
 
 RETRY_DELAY_SECONDS: Final = 10
@@ -41,7 +44,12 @@ CHILD_RESOURCES: Final = (
     ("networking.k8s.io", "v1", "ingresses"),
     ("networking.k8s.io", "v1", "networkpolicies"),
     ("policy", "v1", "poddisruptionbudgets"),
+    ("autoscaling", "v2", "horizontalpodautoscalers"),
+    ("batch", "v1", "cronjobs"),
+    ("batch", "v1", "jobs"),  # backup and restore Jobs: their outcomes go into the status
 )
+#: How often the scaling windows of autoscaled SoraDeployments with schedules are re-evaluated.
+SCHEDULE_CHECK_SECONDS: Final = 30.0
 
 Key = tuple[str, str]
 
@@ -71,6 +79,7 @@ class OperatorContext:
     queue: ReconcileQueue
     metrics: OperatorMetrics
     degraded: DegradedSet
+    backups: BackupTracker = field(default_factory=BackupTracker)
 
 
 def register(
@@ -101,6 +110,16 @@ def register(
     def resync_soradeployment(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
         _reconcile_or_retry(memo, (namespace or "", name), "resync")
 
+    @kopf.timer(
+        *resource,
+        interval=SCHEDULE_CHECK_SECONDS,
+        initial_delay=SCHEDULE_CHECK_SECONDS,
+        when=has_schedules,
+        registry=registry,
+    )
+    def schedule_soradeployment(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+        _reconcile_or_retry(memo, (namespace or "", name), "schedule")
+
     for child in CHILD_RESOURCES:
         kopf.on.event(*child, labels={labels.MANAGED_BY: labels.OPERATOR}, registry=registry)(
             child_changed
@@ -124,6 +143,12 @@ def child_changed(
         _reconcile(memo, key, "drift")
     except (ApiError, NotLeadingError) as error:
         logger.warning("drift repair of %s/%s postponed: %s", *key, error)
+
+
+def has_schedules(spec: Mapping[str, Any], **_: Any) -> bool:
+    """Autoscaled with scaling windows: the window in force moves with the clock."""
+    autoscaling = (spec.get("fileServer") or {}).get("autoscaling") or {}
+    return bool(autoscaling.get("enabled") and autoscaling.get("schedules"))
 
 
 def parent_of(child: Mapping[str, Any]) -> Key | None:
@@ -181,6 +206,16 @@ def _report(ctx: OperatorContext, key: Key, body: Mapping[str, Any], outcome: Ou
         old = before.get(condition.get("type")) or {}
         if any(old.get(k) != condition.get(k) for k in ("status", "reason", "message")):
             _announce(body, condition)
+    window = window_change_message(
+        (body.get("status") or {}).get("autoscaling"), outcome.status.get("autoscaling")
+    )
+    if window:
+        log.info("%s/%s: %s", *key, window)
+        kopf.info(_event_target(body), reason="ScalingWindowChanged", message=window)
+    ctx.backups.record(key, outcome.status)
+    for warning, reason, message in backup_events(outcome.status_patch, outcome.status):
+        log.info("%s/%s: %s: %s", *key, reason, message)
+        (kopf.warn if warning else kopf.info)(_event_target(body), reason=reason, message=message)
 
 
 def _announce(body: Mapping[str, Any], condition: Mapping[str, Any]) -> None:

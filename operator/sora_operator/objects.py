@@ -37,6 +37,10 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind("networking.k8s.io/v1", "Ingress", "ingresses"),
         Kind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
         Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+        Kind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+        Kind("batch/v1", "CronJob", "cronjobs"),
+        Kind("batch/v1", "Job", "jobs"),
+        Kind("v1", "Pod", "pods"),
         Kind("coordination.k8s.io/v1", "Lease", "leases"),
         Kind("sora.example.com/v1alpha1", "SoraDeployment", "soradeployments"),
     )

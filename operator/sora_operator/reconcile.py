@@ -17,16 +17,20 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+from sora_operator import backups, schedules
 from sora_operator import status as platform_status
 from sora_operator.builders import labels, names, secret
+from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
 from sora_operator.compare import differences, fingerprinted
-from sora_operator.kube import ApiError
+from sora_operator.kube import FIELD_MANAGER, ApiError
 from sora_operator.objects import ObjectRef, ref_of
+from sora_operator.replicas import handover_manifest, needs_handover
 from sora_operator.spec import (
     KIND,
     SECRET_KEYS,
     ImageDefaults,
+    Restore,
     SoraDeployment,
     SpecError,
     parse,
@@ -45,6 +49,10 @@ class Cluster(Protocol):
     def create(self, manifest: Mapping[str, Any]) -> dict[str, Any] | None: ...
 
     def delete(self, ref: ObjectRef) -> None: ...
+
+    def list_objects(
+        self, kind: str, namespace: str | None, selector: str = ""
+    ) -> list[dict[str, Any]]: ...
 
 
 class UnrealisableError(Exception):
@@ -87,6 +95,8 @@ class Reconciler:
     image_defaults: ImageDefaults
     clock: Callable[[], str]
     generate_secret_values: Callable[[], Mapping[str, str]] = random_secret_values
+    #: Applies as another field manager, to hand ``replicas`` over to the HPA (replicas.py).
+    handover: Cluster | None = None
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         outcome = Outcome()
@@ -97,12 +107,29 @@ class Reconciler:
         except SpecError as error:
             outcome.problems.append(Problem("InvalidSpec", str(error)))
             return self._finish(outcome, None, generation, previous, {})
-        live = self._converge_all(sora, outcome)
-        return self._finish(outcome, sora, generation, previous, live)
+        view = self._attempt(
+            outcome, lambda: backups.observe(self.cluster, sora, previous, self.clock())
+        )
+        holding = (
+            view.restore.hold_down
+            if view is not None
+            else (previous.get("restore") or {}).get("phase") in backups.HOLDING_PHASES
+        )
+        live = self._converge_all(backups.held_down(sora) if holding else sora, outcome)
+        if view is not None and view.restore.start_job is not None:
+            request = view.restore.start_job
+            self._attempt(outcome, partial(self._start_restore, sora, request, outcome))
+        return self._finish(outcome, sora, generation, previous, live, view=view)
+
+    def _start_restore(self, sora: SoraDeployment, request: Restore, outcome: Outcome) -> None:
+        """Create the restore Job (named after the request: never two for one request)."""
+        job = restore_builder.restore_job(sora, request)
+        if self.cluster.create(job) is not None:
+            outcome.changes.append(Change("Created", ref_of(job)))
 
     def _converge_all(self, sora: SoraDeployment, outcome: Outcome) -> dict[ObjectRef, Any]:
         self._attempt(outcome, lambda: self._ensure_secret(sora, outcome))
-        state = desired_state(sora)
+        state = desired_state(sora, self._bounds(sora))
         live: dict[ObjectRef, Any] = {}
         for manifest in state.manifests:
             live[ref_of(manifest)] = self._attempt(
@@ -138,7 +165,13 @@ class Reconciler:
         if not drift:
             return live
         outcome.changes.append(Change("Updated", ref, tuple(drift)))
+        if self.handover is not None and needs_handover(desired, live, FIELD_MANAGER):
+            self.handover.apply(handover_manifest(live))
         return self.cluster.apply(desired)
+
+    def _bounds(self, sora: SoraDeployment) -> schedules.Bounds:
+        """The autoscaler's bounds at the clock's time: the window in force, derived anew."""
+        return schedules.bounds(sora.file_server.autoscaling, schedules.parse_time(self.clock()))
 
     def _remove(self, ref: ObjectRef, sora: SoraDeployment, outcome: Outcome) -> None:
         live = self.cluster.get(ref)
@@ -172,6 +205,8 @@ class Reconciler:
         generation: int,
         previous: Mapping[str, Any],
         live: Mapping[ObjectRef, Any],
+        *,
+        view: backups.BackupView | None = None,
     ) -> Outcome:
         rollouts = _rollouts(sora, live) if sora else []
         ingress = (
@@ -185,6 +220,21 @@ class Reconciler:
             previous=previous,
             now=self.clock(),
             ingress=ingress,
+        )
+        if sora is not None:
+            outcome.status["autoscaling"] = schedules.status(
+                sora.file_server.autoscaling, self._bounds(sora)
+            )
+        outcome.status = backups.extend_status(
+            outcome.status,
+            sora,
+            view,
+            previous,
+            feedback_available=any(
+                item.label == "feedback API" and item.complete and item.wanted > 0
+                for item in rollouts
+            ),
+            now=self.clock(),
         )
         outcome.status_patch = platform_status.status_changes(previous, outcome.status)
         return outcome

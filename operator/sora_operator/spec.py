@@ -16,6 +16,8 @@ from typing import Any, Final, Literal
 
 from kubernetes.utils import parse_quantity
 
+from sora_operator.autoscaling import Autoscaling, AutoscalingError, parse_autoscaling
+
 GROUP: Final = "sora.example.com"
 VERSION: Final = "v1alpha1"
 API_VERSION: Final = f"{GROUP}/{VERSION}"
@@ -31,6 +33,11 @@ DEFAULT_PULL_POLICY: Final = "IfNotPresent"
 DEFAULT_INGRESS_CLASS: Final = "alb"
 DEFAULT_REDIRECT_MIN_SIZE: Final = "8Mi"
 DEFAULT_REDIRECT_TTL_SECONDS: Final = 300
+DEFAULT_BACKUP_SCHEDULE: Final = "0 3 * * *"
+DEFAULT_BACKUP_STORAGE_CLASS: Final = "STANDARD_IA"
+DEFAULT_BACKUP_KEEP_COPIES: Final = 1
+DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS: Final = 600
+DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS: Final = 3600
 
 
 class SpecError(ValueError):
@@ -47,10 +54,12 @@ class EnvironmentDefaults:
     database_size: str
     log_retention_days: int
     backup_retention_days: int
+    #: The seed's autoscaling ceiling; the floor is file_server_replicas.
+    autoscaling_max_replicas: int = 3
 
 
 ENVIRONMENT_DEFAULTS: Final[Mapping[str, EnvironmentDefaults]] = {
-    "prod": EnvironmentDefaults(2, "512m", "1Gi", "10Gi", 30, 30),
+    "prod": EnvironmentDefaults(2, "512m", "1Gi", "10Gi", 30, 30, autoscaling_max_replicas=10),
     "staging": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
     "dev": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
 }
@@ -125,6 +134,7 @@ class FileServer:
     service_account_annotations: Mapping[str, str] = field(default_factory=dict)
     presigned_redirects: PresignedRedirects = PresignedRedirects()
     autoscaled: bool = False
+    autoscaling: Autoscaling = field(default_factory=Autoscaling)
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,38 @@ class Ingress:
 
 
 @dataclass(frozen=True)
+class Backup:
+    """spec.backup: the scheduled sora-backup CronJob and where its backups go."""
+
+    enabled: bool = False
+    schedule: str = DEFAULT_BACKUP_SCHEDULE
+    retention_days: int = 30
+    keep_copies: int = DEFAULT_BACKUP_KEEP_COPIES
+    bucket: str | None = None
+    prefix: str = ""
+    region: str | None = None
+    endpoint: str | None = None
+    storage_class: str = DEFAULT_BACKUP_STORAGE_CLASS
+    service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    credentials_secret: str | None = None
+    starting_deadline_seconds: int = DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS
+    active_deadline_seconds: int = DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS
+
+    @property
+    def configured(self) -> bool:
+        """A bucket is known: backups can be made or restored."""
+        return bool(self.bucket)
+
+
+@dataclass(frozen=True)
+class Restore:
+    """spec.restore: a person asks for a restore by setting a new ``requestId``."""
+
+    request_id: str
+    source: str = "latest"
+
+
+@dataclass(frozen=True)
 class SoraDeployment:
     """Everything the builders need: identity, environment and every resolved section."""
 
@@ -174,6 +216,8 @@ class SoraDeployment:
     ingress: Ingress
     log_retention_days: int
     backup_retention_days: int
+    backup: Backup = Backup()
+    restore: Restore | None = None
 
 
 def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeployment:
@@ -200,7 +244,46 @@ def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeploym
         backup_retention_days=int(
             _section(spec, "backup").get("retentionDays", defaults.backup_retention_days)
         ),
+        backup=_backup(_section(spec, "backup"), defaults, environment),
+        restore=_restore(_section(spec, "restore"), _section(spec, "backup")),
     )
+
+
+def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environment: str) -> Backup:
+    enabled = bool(section.get("enabled", False))
+    bucket = section.get("bucket") or None
+    if enabled and not bucket:
+        raise SpecError("backup.enabled requires backup.bucket")
+    service_account = section.get("serviceAccount") or {}
+    credentials = section.get("credentials") or {}
+    return Backup(
+        enabled=enabled,
+        schedule=str(section.get("schedule", DEFAULT_BACKUP_SCHEDULE)),
+        retention_days=int(section.get("retentionDays", defaults.backup_retention_days)),
+        keep_copies=int(section.get("keepCopies", DEFAULT_BACKUP_KEEP_COPIES)),
+        bucket=bucket,
+        prefix=str(section.get("prefix", f"database/{environment}/")),
+        region=section.get("region"),
+        endpoint=section.get("endpoint"),
+        storage_class=str(section.get("storageClass", DEFAULT_BACKUP_STORAGE_CLASS)),
+        service_account_annotations=dict(service_account.get("annotations") or {}),
+        credentials_secret=credentials.get("secretName"),
+        starting_deadline_seconds=int(
+            section.get("startingDeadlineSeconds", DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS)
+        ),
+        active_deadline_seconds=int(
+            section.get("activeDeadlineSeconds", DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS)
+        ),
+    )
+
+
+def _restore(section: Mapping[str, Any], backup: Mapping[str, Any]) -> Restore | None:
+    request_id = section.get("requestId")
+    if not request_id:
+        return None
+    if not backup.get("bucket"):
+        raise SpecError("restore.requestId requires backup.bucket (where the backups are)")
+    return Restore(request_id=str(request_id), source=str(section.get("from") or "latest"))
 
 
 def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -259,7 +342,17 @@ def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> F
         ),
         presigned_redirects=_redirects(section.get("presignedRedirects") or {}),
         autoscaled=bool(autoscaling.get("enabled", False)),
+        autoscaling=_autoscaling(autoscaling, defaults),
     )
+
+
+def _autoscaling(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Autoscaling:
+    try:
+        return parse_autoscaling(
+            section, defaults.file_server_replicas, defaults.autoscaling_max_replicas
+        )
+    except AutoscalingError as error:
+        raise SpecError(str(error)) from None
 
 
 def _checked_resources(

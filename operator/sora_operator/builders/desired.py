@@ -2,8 +2,8 @@
 
 Order matters only for a first install: accounts and settings before the pods
 that use them, the database claim before the pod that mounts it. Optional
-children the spec turns off (the Ingress, the PodDisruptionBudget) are listed
-as absent so that turning them off removes them.
+children the spec turns off (the Ingress, the PodDisruptionBudget, the
+HorizontalPodAutoscaler) are listed as absent so that turning them off removes them.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sora_operator.builders import (
+    backup,
     configmap,
     feedback,
     fileserver,
+    hpa,
     ingress,
     names,
     networkpolicies,
@@ -24,6 +26,7 @@ from sora_operator.builders import (
     services,
 )
 from sora_operator.objects import ObjectRef
+from sora_operator.schedules import Bounds
 from sora_operator.spec import SoraDeployment
 
 
@@ -33,7 +36,10 @@ class DesiredState:
     absent: tuple[ObjectRef, ...]
 
 
-def desired_state(sora: SoraDeployment) -> DesiredState:
+def desired_state(sora: SoraDeployment, bounds: Bounds | None = None) -> DesiredState:
+    """``bounds``: the autoscaler's bounds now (schedules.bounds); the base bounds if None."""
+    scaling = sora.file_server.autoscaling
+    bounds = bounds or Bounds(scaling.min_replicas, scaling.max_replicas)
     file_server_config = configmap.file_server_configmap(sora)
     feedback_api_config = configmap.feedback_api_configmap(sora)
     optional = {
@@ -41,6 +47,15 @@ def desired_state(sora: SoraDeployment) -> DesiredState:
             pdb.file_server_budget(sora)
         ),
         ObjectRef("Ingress", sora.namespace, names.ingress(sora)): ingress.ingress(sora),
+        ObjectRef("HorizontalPodAutoscaler", sora.namespace, names.file_server(sora)): (
+            hpa.file_server_autoscaler(sora, bounds)
+        ),
+        ObjectRef("ServiceAccount", sora.namespace, backup.service_account_name(sora)): (
+            backup.backup_service_account(sora)
+        ),
+        ObjectRef("CronJob", sora.namespace, backup.cronjob_name(sora)): backup.backup_cronjob(
+            sora
+        ),
     }
     manifests = (
         serviceaccounts.file_server_service_account(sora),

@@ -1,8 +1,11 @@
 """PodDisruptionBudgets: keep one file server during voluntary disruptions, never block drains.
 
-With more than one file server (or an autoscaler), at least one stays up while
-nodes drain. A single pod gets no budget: ``minAvailable: 1`` would block every
-drain forever, and anything looser protects nothing. For the same reason the
+With more than one file server, at least one stays up while nodes drain. A
+single pod gets no budget: ``minAvailable: 1`` would block every drain forever,
+and anything looser protects nothing. An autoscaled file server may run one pod
+or several (a night window may allow 1), so its budget is ``maxUnavailable: 1``:
+with several pods one at a time goes and at least one stays; with a single pod
+the drain proceeds. For the same reason the
 feedback API (always one pod) has none. Unhealthy pods may always be evicted,
 so a broken pod never holds a drain.
 """
@@ -23,7 +26,7 @@ def file_server_budget(sora: SoraDeployment) -> dict[str, Any] | None:
         "kind": "PodDisruptionBudget",
         "metadata": labels.metadata(sora, names.file_server(sora), "file-server"),
         "spec": {
-            "minAvailable": 1,
+            **({"maxUnavailable": 1} if sora.file_server.autoscaled else {"minAvailable": 1}),
             "selector": {"matchLabels": labels.selector_labels(sora, "file-server")},
             "unhealthyPodEvictionPolicy": "AlwaysAllow",
         },

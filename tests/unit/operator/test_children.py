@@ -260,6 +260,9 @@ def test_turned_off_children_are_listed_as_absent() -> None:
     assert set(state.absent) == {
         ObjectRef("Ingress", "sora-prod", "shop"),
         ObjectRef("PodDisruptionBudget", "sora-prod", "shop-file-server"),
+        ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server"),
+        ObjectRef("ServiceAccount", "sora-prod", "shop-backup"),
+        ObjectRef("CronJob", "sora-prod", "shop-backup"),
     }
 
 

@@ -75,14 +75,22 @@ def test_spec_has_every_contract_section() -> None:
     } <= sections
 
 
-@pytest.mark.parametrize("path", ["backup", "restore", "monitoring", "admin"])
+@pytest.mark.parametrize("path", ["monitoring", "admin"])
 def test_reserved_sections_keep_unknown_fields(path: str) -> None:
     assert _spec_schema()["properties"][path]["x-kubernetes-preserve-unknown-fields"] is True
 
 
-def test_file_server_autoscaling_is_reserved_and_keeps_unknown_fields() -> None:
+@pytest.mark.parametrize("path", ["backup", "restore"])
+def test_backup_sections_are_structural_schemas(path: str) -> None:
+    assert "x-kubernetes-preserve-unknown-fields" not in _spec_schema()["properties"][path]
+
+
+def test_file_server_autoscaling_is_a_structural_schema() -> None:
     autoscaling = _spec_schema()["properties"]["fileServer"]["properties"]["autoscaling"]
-    assert autoscaling["x-kubernetes-preserve-unknown-fields"] is True
+    assert "x-kubernetes-preserve-unknown-fields" not in autoscaling
+    assert {"enabled", "minReplicas", "maxReplicas", "metrics", "behavior", "schedules"} <= set(
+        autoscaling["properties"]
+    )
 
 
 def test_every_cel_rule_has_a_message() -> None:
@@ -108,6 +116,11 @@ def test_the_crd_uses_no_refs_which_the_api_server_refuses() -> None:
         ("ingress.className", spec.DEFAULT_INGRESS_CLASS),
         ("fileServer.presignedRedirects.minSize", spec.DEFAULT_REDIRECT_MIN_SIZE),
         ("fileServer.presignedRedirects.ttlSeconds", spec.DEFAULT_REDIRECT_TTL_SECONDS),
+        ("backup.schedule", spec.DEFAULT_BACKUP_SCHEDULE),
+        ("backup.storageClass", spec.DEFAULT_BACKUP_STORAGE_CLASS),
+        ("backup.keepCopies", spec.DEFAULT_BACKUP_KEEP_COPIES),
+        ("backup.startingDeadlineSeconds", spec.DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS),
+        ("backup.activeDeadlineSeconds", spec.DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS),
         ("feedbackApi.database.retainOnDelete", True),
         ("ingress.enabled", True),
         ("fileServer.storage.type", "local"),
