@@ -48,15 +48,7 @@ def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
         ],
         "volumes": [tmp_volume, database],
     }
-    if sora.image.pull_secrets:
-        pod["imagePullSecrets"] = pods.image_pull_secrets(sora)
-    return {
-        "metadata": {
-            "labels": labels.common_labels(sora, COMPONENT),
-            "annotations": pods.pod_annotations(sora, config_checksum),
-        },
-        "spec": pod,
-    }
+    return pods.service_pod_template(sora, COMPONENT, pod, config_checksum)
 
 
 def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:

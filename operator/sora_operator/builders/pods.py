@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import layout
+from sora_operator.builders import labels, layout
 from sora_operator.spec import GROUP, SoraDeployment
 
 CONFIG_CHECKSUM_ANNOTATION: Final = f"{GROUP}/config-checksum"
@@ -87,3 +87,18 @@ def pod_annotations(sora: SoraDeployment, config_checksum: str) -> dict[str, str
 
 def image_pull_secrets(sora: SoraDeployment) -> list[dict[str, str]]:
     return [{"name": name} for name in sora.image.pull_secrets]
+
+
+def service_pod_template(
+    sora: SoraDeployment, component: str, spec: dict[str, Any], config_checksum: str
+) -> dict[str, Any]:
+    """A service's pod template: its labels, the config checksum that rolls it, pull secrets."""
+    if sora.image.pull_secrets:
+        spec["imagePullSecrets"] = image_pull_secrets(sora)
+    return {
+        "metadata": {
+            "labels": labels.common_labels(sora, component),
+            "annotations": pod_annotations(sora, config_checksum),
+        },
+        "spec": spec,
+    }
