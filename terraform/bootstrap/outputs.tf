@@ -1,6 +1,6 @@
 output "state_bucket_name" {
   description = "Name of the state bucket: pass it to `terraform init -backend-config=\"bucket=...\"` in ../platform."
-  value       = aws_s3_bucket.state.bucket
+  value       = module.state_bucket.name
 }
 
 output "state_bucket_region" {

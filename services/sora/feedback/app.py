@@ -15,6 +15,7 @@ import falcon
 
 from sora.common import web
 from sora.feedback import domain, openapi, resources, telemetry
+from sora.feedback.auth import AdminGuard
 from sora.feedback.crypto import Keyring
 from sora.feedback.ratelimit import Limit, RateLimitMiddleware, TokenBuckets
 from sora.feedback.settings import FeedbackSettings, RateLimitSettings
@@ -34,13 +35,13 @@ def create_app(
     deps = resources.Deps(
         store=store or _sqlite_store(settings),
         keyring=Keyring(settings.keys.current, settings.keys.old),
-        guard=resources.AdminGuard(settings.admin_token),
+        guard=AdminGuard(settings.admin_token),
         clock=clock,
     )
     app = web.create_app(
         settings.shared,
         cors_methods=CORS_METHODS,
-        extra_middleware=_rate_limiting(settings.rate_limit),
+        extra_middleware=_rate_limiting(settings.rate_limit, deps.guard),
         openapi=openapi.document(),
     )
     app.add_error_handler(ValidationError, _invalid)
@@ -59,14 +60,14 @@ def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:
     )
 
 
-def _rate_limiting(settings: RateLimitSettings) -> list[object]:
+def _rate_limiting(settings: RateLimitSettings, admin: AdminGuard) -> list[object]:
     if not settings.enabled:
         return []
     limits = {
         "submit": Limit("submit", settings.submit_per_minute / 60, settings.submit_burst),
         "read": Limit("read", settings.read_per_minute / 60, settings.read_burst),
     }
-    return [RateLimitMiddleware(TokenBuckets(settings.slots), limits)]
+    return [RateLimitMiddleware(TokenBuckets(settings.slots), limits, admin=admin)]
 
 
 def _routes(app: falcon.App[falcon.Request, falcon.Response], deps: resources.Deps) -> None:

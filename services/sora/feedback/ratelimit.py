@@ -24,6 +24,7 @@ import falcon
 
 from sora.common.web import ApiError
 from sora.feedback import telemetry
+from sora.feedback.auth import AdminGuard
 from sora.feedback.interprocess import ProcessLock
 
 _SLOT: Final = struct.Struct("<16sdd")  # key, tokens, updated (monotonic seconds)
@@ -98,18 +99,32 @@ class TokenBuckets:
 
 
 class RateLimitMiddleware:
-    """Applies the limit a resource names for the method (``resource.rate_limits``)."""
+    """Applies the limit a resource names for the method (``resource.rate_limits``).
 
-    def __init__(self, buckets: TokenBuckets, limits: Mapping[str, Limit]) -> None:
+    A request carrying the valid admin bearer token (``admin``) is not counted: the admin
+    panel calls from one address for all its moderators, server to server, and must not
+    share one client's allowance. Whoever holds the token can already do anything the API
+    offers. A request with a wrong token is counted like any other, so guessing the token
+    is rate limited too.
+    """
+
+    def __init__(
+        self,
+        buckets: TokenBuckets,
+        limits: Mapping[str, Limit],
+        *,
+        admin: AdminGuard | None = None,
+    ) -> None:
         self._buckets = buckets
         self._limits = limits
+        self._admin = admin
 
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
     ) -> None:
         name = getattr(resource, "rate_limits", {}).get(req.method)
         limit = self._limits.get(name) if name else None
-        if limit is None:
+        if limit is None or self._exempt(req):
             return
         decision = self._buckets.take(limit, req.context.client_hash)
         if not decision.allowed:
@@ -121,3 +136,6 @@ class RateLimitMiddleware:
                 headers={"Retry-After": seconds},
                 retry_after=int(seconds),
             )
+
+    def _exempt(self, req: falcon.Request) -> bool:
+        return self._admin is not None and self._admin.allows(req.get_header("Authorization"))

@@ -1,14 +1,13 @@
 """HTTP resources: parse the request, call one use case, render the answer. Nothing more.
 
 Rate limits are named per method in ``rate_limits`` and applied by
-:class:`~sora.feedback.ratelimit.RateLimitMiddleware`; admin responders are
-guarded by the ``admin_only`` hook (bearer ``ADMIN_TOKEN``, constant-time check).
+:class:`~sora.feedback.ratelimit.RateLimitMiddleware` (which lets requests with
+the admin token through); admin responders are guarded by the ``admin_only``
+hook (bearer ``ADMIN_TOKEN``, :class:`~sora.feedback.auth.AdminGuard`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,30 +18,13 @@ import falcon
 
 from sora.common.web import ApiError
 from sora.feedback import domain, export, telemetry, validation, views
+from sora.feedback.auth import AdminGuard
 from sora.feedback.crypto import Keyring
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
 
 log = logging.getLogger("sora.feedback")
 PUBLIC_CACHE: Final = "public, max-age=15"
 _WWW_AUTHENTICATE: Final = {"WWW-Authenticate": 'Bearer realm="sora-feedback"'}
-
-
-class AdminGuard:
-    """Checks ``Authorization: Bearer <ADMIN_TOKEN>`` in constant time."""
-
-    def __init__(self, token: str) -> None:
-        self._digest = _digest(token)
-
-    def allows(self, authorization: str | None) -> bool:
-        scheme, _, credentials = (authorization or "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            return False
-        return hmac.compare_digest(_digest(credentials.strip()), self._digest)
-
-
-def _digest(secret: str) -> bytes:
-    # Hashing first makes the comparison constant-time whatever the lengths.
-    return hashlib.sha256(secret.encode("utf-8", "replace")).digest()
 
 
 @dataclass(frozen=True)

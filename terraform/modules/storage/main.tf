@@ -58,363 +58,116 @@ resource "aws_kms_alias" "this" {
 
 # --- Files bucket -----------------------------------------------------------------------------------
 
-resource "aws_s3_bucket" "files" {
+module "files_bucket" {
+  source = "../hardened-bucket"
   #checkov:skip=CKV_AWS_144:Cross-region replication is left out by design (cost); the bucket is versioned and its content can be republished from the source layouts and extensions.
   #checkov:skip=CKV2_AWS_62:No consumer of object events exists; the file server reads on request.
-  bucket        = local.files_bucket_name
+
+  name          = local.files_bucket_name
+  kms_key_arn   = aws_kms_key.this.arn
   force_destroy = var.force_destroy
 
-  tags = var.tags
-}
-
-resource "aws_s3_bucket_versioning" "files" {
-  bucket = aws_s3_bucket.files.id
-
-  versioning_configuration {
-    status = "Enabled"
+  logging = {
+    target_bucket = module.logs_bucket.id
+    target_prefix = "files/"
   }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "files" {
-  bucket = aws_s3_bucket.files.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "files" {
-  bucket = aws_s3_bucket.files.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "files" {
-  bucket = aws_s3_bucket.files.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_logging" "files" {
-  bucket        = aws_s3_bucket.files.id
-  target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "files/"
-}
-
-data "aws_iam_policy_document" "files" {
-  statement {
-    sid     = "DenyPlainHttp"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.files.arn,
-      "${aws_s3_bucket.files.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "files" {
-  bucket = aws_s3_bucket.files.id
-  policy = data.aws_iam_policy_document.files.json
-
-  depends_on = [aws_s3_bucket_public_access_block.files]
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "files" {
-  bucket = aws_s3_bucket.files.id
 
   # The seed's tiers: infrequent access after 30 days, Glacier after 90, Deep Archive after 365,
   # expiry after files_expiration_days (2,555 = seven years in prod, 365 elsewhere). S3 refuses a
   # transition on or after the expiry day, so with a 365-day expiry the Deep Archive step is left
   # out (the seed's configuration had that conflict outside prod).
-  rule {
-    id     = "transition_to_ia"
-    status = "Enabled"
+  lifecycle_rules = [
+    {
+      id              = "transition_to_ia"
+      transitions     = [for step in local.files_transitions : step if step.days < var.files_expiration_days]
+      expiration_days = var.files_expiration_days
+    },
+  ]
 
-    filter {}
-
-    dynamic "transition" {
-      for_each = [for step in local.files_transitions : step if step.days < var.files_expiration_days]
-
-      content {
-        days          = transition.value.days
-        storage_class = transition.value.storage_class
-      }
-    }
-
-    expiration {
-      days = var.files_expiration_days
-    }
-  }
-
-  rule {
-    id     = "cleanup_incomplete_uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-
-  # Versioning keeps overwritten and deleted objects; they go after a while.
-  rule {
-    id     = "expire_noncurrent_versions"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_expiration_days
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.files]
-}
-
-# --- Backup bucket ----------------------------------------------------------------------------------
-
-resource "aws_s3_bucket" "backup" {
-  #checkov:skip=CKV_AWS_144:Cross-region replication is left out by design (cost); enable it for a stricter disaster-recovery target.
-  #checkov:skip=CKV2_AWS_62:No consumer of object events exists; sora-backup verifies its own uploads.
-  bucket        = local.backup_bucket_name
-  force_destroy = var.force_destroy
+  # Versioning keeps overwritten and deleted objects; they go after a while. (After the module's
+  # cleanup rule: the order this bucket's rules had before the module.)
+  lifecycle_rules_after_cleanup = [
+    {
+      id                                 = "expire_noncurrent_versions"
+      noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+    },
+  ]
 
   tags = var.tags
 }
 
-resource "aws_s3_bucket_versioning" "backup" {
-  bucket = aws_s3_bucket.backup.id
+# --- Backup bucket ----------------------------------------------------------------------------------
 
-  versioning_configuration {
-    status = "Enabled"
+module "backup_bucket" {
+  source = "../hardened-bucket"
+  #checkov:skip=CKV_AWS_144:Cross-region replication is left out by design (cost); enable it for a stricter disaster-recovery target.
+  #checkov:skip=CKV2_AWS_62:No consumer of object events exists; sora-backup verifies its own uploads.
+
+  name          = local.backup_bucket_name
+  kms_key_arn   = aws_kms_key.this.arn
+  force_destroy = var.force_destroy
+
+  logging = {
+    target_bucket = module.logs_bucket.id
+    target_prefix = "backup/"
   }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "backup" {
-  bucket = aws_s3_bucket.backup.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "backup" {
-  bucket = aws_s3_bucket.backup.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "backup" {
-  bucket = aws_s3_bucket.backup.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_logging" "backup" {
-  bucket        = aws_s3_bucket.backup.id
-  target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "backup/"
-}
-
-data "aws_iam_policy_document" "backup" {
-  statement {
-    sid     = "DenyPlainHttp"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.backup.arn,
-      "${aws_s3_bucket.backup.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "backup" {
-  bucket = aws_s3_bucket.backup.id
-  policy = data.aws_iam_policy_document.backup.json
-
-  depends_on = [aws_s3_bucket_public_access_block.backup]
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "backup" {
-  bucket = aws_s3_bucket.backup.id
 
   # sora-backup owns the retention of backups (BACKUP_RETENTION_DAYS) and always keeps the newest
   # verified one, so by default the bucket expires no current backup. What a prune (or anyone
   # with the backup role) deletes becomes a noncurrent version, kept backup_noncurrent_days more
   # before it is gone: the bucket's own retention, out of reach of the backup role.
-  rule {
-    id     = "expire_deleted_backups"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = var.backup_noncurrent_days
-    }
-
-    expiration {
-      expired_object_delete_marker = true
-    }
-  }
-
-  dynamic "rule" {
-    for_each = var.backup_expiration_days == null ? [] : [var.backup_expiration_days]
-
-    content {
-      id     = "expire_backups"
-      status = "Enabled"
-
-      filter {}
-
-      expiration {
-        days = rule.value
-      }
-    }
-  }
-
-  rule {
-    id     = "cleanup_incomplete_uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.backup]
-}
-
-# --- Access-log bucket ------------------------------------------------------------------------------
-
-resource "aws_s3_bucket" "logs" {
-  #checkov:skip=CKV_AWS_18:This is the access-log target; logging its own access would loop.
-  #checkov:skip=CKV_AWS_144:Access logs are not replicated across regions (cost).
-  #checkov:skip=CKV_AWS_145:S3 server access logging delivers only to buckets encrypted with SSE-S3 (AES256), not SSE-KMS.
-  #checkov:skip=CKV2_AWS_62:No consumer of object events exists for access logs.
-  bucket        = local.logs_bucket_name
-  force_destroy = var.force_destroy
+  lifecycle_rules = concat(
+    [
+      {
+        id                                 = "expire_deleted_backups"
+        noncurrent_version_expiration_days = var.backup_noncurrent_days
+        expired_object_delete_marker       = true
+      },
+    ],
+    var.backup_expiration_days == null ? [] : [
+      {
+        id              = "expire_backups"
+        expiration_days = var.backup_expiration_days
+      },
+    ],
+  )
 
   tags = var.tags
 }
 
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
+# --- Access-log bucket ------------------------------------------------------------------------------
 
-  versioning_configuration {
-    status = "Enabled"
-  }
+module "logs_bucket" {
+  source = "../hardened-bucket"
+  #checkov:skip=CKV_AWS_18:This is the access-log target; logging its own access would loop.
+  #checkov:skip=CKV_AWS_144:Access logs are not replicated across regions (cost).
+  #checkov:skip=CKV_AWS_145:S3 server access logging delivers only to buckets encrypted with SSE-S3 (AES256), not SSE-KMS.
+  #checkov:skip=CKV2_AWS_62:No consumer of object events exists for access logs.
+
+  name          = local.logs_bucket_name
+  kms_key_arn   = null # SSE-S3: log delivery refuses SSE-KMS targets
+  force_destroy = var.force_destroy
+
+  lifecycle_rules = [
+    {
+      id                                 = "expire_access_logs"
+      expiration_days                    = var.access_log_expiration_days
+      noncurrent_version_expiration_days = 7
+    },
+  ]
+
+  source_policy_documents = [data.aws_iam_policy_document.log_delivery.json]
+
+  tags = var.tags
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  rule {
-    id     = "expire_access_logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.access_log_expiration_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 7
-    }
-  }
-
-  rule {
-    id     = "cleanup_incomplete_uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.logs]
-}
-
-# S3's log delivery service may write here, for this account's two data buckets only; and only
-# over TLS for everyone else.
-data "aws_iam_policy_document" "logs" {
+# S3's log delivery service may write to the access-log bucket, for this account's two data
+# buckets only (the module adds the refusal of plain HTTP for everyone else).
+data "aws_iam_policy_document" "log_delivery" {
   statement {
     sid       = "S3ServerAccessLogDelivery"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/*"]
+    resources = ["${module.logs_bucket.arn}/*"]
 
     principals {
       type        = "Service"
@@ -430,35 +183,7 @@ data "aws_iam_policy_document" "logs" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [aws_s3_bucket.files.arn, aws_s3_bucket.backup.arn]
+      values   = [module.files_bucket.arn, module.backup_bucket.arn]
     }
   }
-
-  statement {
-    sid     = "DenyPlainHttp"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.logs.arn,
-      "${aws_s3_bucket.logs.arn}/*",
-    ]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  policy = data.aws_iam_policy_document.logs.json
-
-  depends_on = [aws_s3_bucket_public_access_block.logs]
 }

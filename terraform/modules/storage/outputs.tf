@@ -1,26 +1,26 @@
 output "files_bucket_name" {
   description = "Name of the files bucket (the SoraDeployment's fileServer S3 bucket, S3_BUCKET)."
-  value       = aws_s3_bucket.files.bucket
+  value       = module.files_bucket.name
 }
 
 output "files_bucket_arn" {
   description = "ARN of the files bucket."
-  value       = aws_s3_bucket.files.arn
+  value       = module.files_bucket.arn
 }
 
 output "backup_bucket_name" {
   description = "Name of the backup bucket (the SoraDeployment's backup bucket, BACKUP_BUCKET)."
-  value       = aws_s3_bucket.backup.bucket
+  value       = module.backup_bucket.name
 }
 
 output "backup_bucket_arn" {
   description = "ARN of the backup bucket."
-  value       = aws_s3_bucket.backup.arn
+  value       = module.backup_bucket.arn
 }
 
 output "access_log_bucket_name" {
   description = "Name of the bucket receiving the S3 server access logs."
-  value       = aws_s3_bucket.logs.bucket
+  value       = module.logs_bucket.name
 }
 
 output "kms_key_arn" {

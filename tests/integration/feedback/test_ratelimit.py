@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.integration.feedback.conftest import (
+    ADMIN,
     feedback_server,
     new_address,
     new_target_id,
@@ -69,6 +70,46 @@ def test_reads_have_their_own_limit(limited: Service) -> None:
     ]
     assert statuses == [200] * BURST + [429]
     assert post_feedback(limited.url, rating(new_target_id(), 3), address).status_code == 201
+
+
+def reads(
+    service: Service, path: str, address: str, count: int, headers: dict[str, str] | None = None
+) -> list[int]:
+    """Statuses of ``count`` GETs from one client, each on a fresh connection (any worker)."""
+    return [
+        requests.get(
+            f"{service.url}{path}",
+            headers={"X-Forwarded-For": address, **(headers or {})},
+            timeout=10,
+        ).status_code
+        for _ in range(count)
+    ]
+
+
+def test_the_admin_token_exempts_the_admin_panel_from_the_limit(limited: Service) -> None:
+    # The admin panel calls from one address for every moderator: at the rate that gets an
+    # ordinary client 429s, its requests with the admin token all go through.
+    client, panel = new_address(), new_address()
+    assert reads(limited, "/api/stats", client, 3 * BURST) == [200] * BURST + [429] * 2 * BURST
+    assert reads(limited, "/api/stats", panel, 3 * BURST, ADMIN) == [200] * 3 * BURST
+    assert reads(limited, "/api/feedback", panel, 3 * BURST, ADMIN) == [200] * 3 * BURST
+
+
+def test_the_admin_token_lets_a_client_over_its_limit_through(limited: Service) -> None:
+    address = new_address()
+    assert reads(limited, "/api/stats", address, BURST + 1)[-1] == 429
+    assert reads(limited, "/api/feedback", address, BURST, ADMIN) == [200] * BURST
+    assert reads(limited, "/api/stats", address, 1) == [429]
+
+
+def test_a_wrong_admin_token_is_still_rate_limited(limited: Service) -> None:
+    # Otherwise any Authorization header would bypass the limit, and guessing the token
+    # would be unlimited.
+    address = new_address()
+    wrong = {"Authorization": "Bearer not-the-admin-token"}
+    statuses = reads(limited, "/api/feedback", address, BURST + 2, wrong)
+    assert statuses == [401] * BURST + [429, 429]
+    assert reads(limited, "/api/stats", address, 1, wrong) == [429]
 
 
 def test_health_is_never_rate_limited(limited: Service) -> None:

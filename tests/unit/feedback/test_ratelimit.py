@@ -1,10 +1,16 @@
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
+import falcon
+import falcon.testing
 import pytest
 
+from sora.common.web import ApiError
+from sora.feedback.auth import AdminGuard
 from sora.feedback.ratelimit import (
     Decision,
     Limit,
+    RateLimitMiddleware,
     TokenBuckets,
     refill,
     retry_after_header,
@@ -75,3 +81,83 @@ def test_a_full_table_reuses_the_least_recently_used_slot(clock: Clock) -> None:
             assert table.take(LIMIT, f"client-{client}").allowed
     finally:
         table.close()
+
+
+# --- The middleware: the admin token --------------------------------------------------------------
+
+ADMIN_TOKEN = "unit-admin-token-3f9c2a"
+
+
+class Listing:
+    """A resource as the middleware sees it: the limit it names per method."""
+
+    rate_limits: ClassVar[dict[str, str]] = {"GET": "submit"}
+
+
+@pytest.fixture
+def middleware(buckets: TokenBuckets) -> RateLimitMiddleware:
+    return RateLimitMiddleware(buckets, {"submit": LIMIT}, admin=AdminGuard(ADMIN_TOKEN))
+
+
+def answers(middleware: RateLimitMiddleware, requests: int, **headers: str) -> list[int]:
+    """The status of each request from one client: 200 when let through, else the error's."""
+    statuses = []
+    for _ in range(requests):
+        req = falcon.testing.create_req(headers=headers)
+        req.context.client_hash = "client-a"
+        params: dict[str, Any] = {}
+        try:
+            middleware.process_resource(req, falcon.Response(), Listing(), params)
+        except ApiError as error:
+            statuses.append(int(error.status_code))
+        else:
+            statuses.append(200)
+    return statuses
+
+
+def test_a_client_over_its_limit_gets_429(middleware: RateLimitMiddleware) -> None:
+    assert answers(middleware, 5) == [200] * 3 + [429] * 2
+
+
+def test_requests_with_the_admin_token_are_not_rate_limited(
+    middleware: RateLimitMiddleware,
+) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert answers(middleware, 20, **admin) == [200] * 20
+
+
+def test_admin_requests_leave_the_clients_allowance_untouched(
+    middleware: RateLimitMiddleware,
+) -> None:
+    answers(middleware, 20, Authorization=f"Bearer {ADMIN_TOKEN}")
+    assert answers(middleware, 4) == [200] * 3 + [429]
+
+
+def test_the_admin_token_lets_a_client_over_its_limit_through(
+    middleware: RateLimitMiddleware,
+) -> None:
+    answers(middleware, 5)
+    assert answers(middleware, 3, Authorization=f"Bearer {ADMIN_TOKEN}") == [200] * 3
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer wrong-token",
+        f"Bearer {ADMIN_TOKEN}x",
+        f"Bearer {ADMIN_TOKEN[:-1]}",
+        f"Basic {ADMIN_TOKEN}",
+        ADMIN_TOKEN,
+        "Bearer ",
+    ],
+)
+def test_a_wrong_admin_token_is_rate_limited(
+    middleware: RateLimitMiddleware, authorization: str
+) -> None:
+    assert answers(middleware, 5, Authorization=authorization) == [200] * 3 + [429] * 2
+
+
+def test_without_an_admin_guard_every_request_counts(buckets: TokenBuckets) -> None:
+    middleware = RateLimitMiddleware(buckets, {"submit": LIMIT})
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert answers(middleware, 4, **admin) == [200] * 3 + [429]

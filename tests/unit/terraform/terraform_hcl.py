@@ -83,6 +83,15 @@ class TerraformTree:
                     calls.update(entry)
         return calls
 
+    def moved(self, directory: Path) -> dict[str, str]:
+        """The ``moved`` blocks of a module or root: ``{from address: to address}``."""
+        moves: dict[str, str] = {}
+        for path, document in self.files.items():
+            if path.parent == directory:
+                for entry in document.get("moved", []):
+                    moves[expr(entry["from"])] = expr(entry["to"])
+        return moves
+
     def resource(self, directory: Path, type_: str, name: str) -> dict[str, Any]:
         for block in self.blocks("resource", type_):
             if block.module_dir == directory and block.name == name:

@@ -33,6 +33,7 @@ def test_the_tree_has_modules_and_roots() -> None:
         "ecr",
         "workload-iam",
         "monitoring",
+        "hardened-bucket",
     } <= names
     assert (PLATFORM / "main.tf").is_file()
     assert (BOOTSTRAP / "main.tf").is_file()
@@ -148,7 +149,8 @@ def test_every_environment_has_its_variables_and_its_own_state_key(environment: 
 
 
 def test_the_state_bucket_cannot_be_destroyed_by_accident(tree: TerraformTree) -> None:
-    bucket = tree.resource(BOOTSTRAP, "aws_s3_bucket", "state")
+    assert tree.module_calls(BOOTSTRAP)["state_bucket"]["prevent_destroy"] is True
+    bucket = tree.resource(MODULES / "hardened-bucket", "aws_s3_bucket", "protected")
     assert bucket["lifecycle"][0]["prevent_destroy"] is True
 
 
