@@ -128,7 +128,7 @@ class Operator:
         self.metrics.track_leadership(self._may_write)
         self.metrics.track_queue(self.queue.depth)
         self.metrics.track_degraded(lambda: len(self.degraded))
-        self.backup_tracker = BackupTracker()
+        self.backup_tracker = BackupTracker(leading=self._may_write)
         self.backup_tracker.register(self.metrics.registry)
 
     def _may_write(self) -> bool:

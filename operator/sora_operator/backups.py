@@ -28,13 +28,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from croniter import croniter
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
 
 from sora_operator.builders import backup as backup_builder
 from sora_operator.builders import labels, names
@@ -519,10 +520,22 @@ def _with_transition_time(
 # -- metrics ----------------------------------------------------------------------------
 
 
-@dataclass
-class BackupTracker:
-    """Backup facts of every SoraDeployment, aggregated into label-free gauges."""
+def _always_leading() -> bool:
+    return True
 
+
+@dataclass(eq=False)  # a collector: registries key on its identity
+class BackupTracker:
+    """Backup facts of every SoraDeployment, exported as gauges labelled with its name.
+
+    A collector: each scrape reads the facts the last reconciles recorded. Only the
+    leading replica reconciles, so a standby exports no series at all (``leading``)
+    rather than stale facts from before it lost the Lease. One series per
+    SoraDeployment per gauge: the label values are bounded by the objects in the
+    cluster, as kube-state-metrics' are.
+    """
+
+    leading: Callable[[], bool] = _always_leading
     _facts: dict[tuple[str, str], tuple[float | None, float | None, bool]] = field(
         default_factory=dict
     )
@@ -538,48 +551,55 @@ class BackupTracker:
                 for c in status.get("conditions") or []
                 if c.get("type") == CONDITION
             ),
-            True,
+            None,
         )
         with self._lock:
-            if not entry and healthy:
-                self._facts.pop(key, None)
+            if not entry and healthy is None:
+                self._facts.pop(key, None)  # backups off, nothing ever ran
                 return
             self._facts[key] = (
                 success.timestamp() if success else None,
                 failure.timestamp() if failure else None,
-                healthy,
+                healthy is not False,
             )
 
-    def newest_verified_age(self) -> float:
-        """The largest, over SoraDeployments, age of the newest verified backup (0: none)."""
+    def forget(self, key: tuple[str, str]) -> None:
+        """The SoraDeployment is gone: its series go too."""
         with self._lock:
-            ages = [time.time() - s for s, _, _ in self._facts.values() if s is not None]
-        return max(ages, default=0.0)
+            self._facts.pop(key, None)
 
-    def last_failure(self) -> float:
-        with self._lock:
-            return max((f for _, f, _ in self._facts.values() if f is not None), default=0.0)
-
-    def unhealthy(self) -> float:
-        with self._lock:
-            return float(sum(1 for *_, healthy in self._facts.values() if not healthy))
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        label_names = ["soradeployment_namespace", "soradeployment"]
+        age = GaugeMetricFamily(
+            "sora_operator_backup_newest_verified_age_seconds",
+            "Age of the newest verified backup of a SoraDeployment.",
+            labels=label_names,
+        )
+        failure = GaugeMetricFamily(
+            "sora_operator_backup_last_failure_timestamp_seconds",
+            "When the most recent failed backup of a SoraDeployment finished (Unix time).",
+            labels=label_names,
+        )
+        healthy = GaugeMetricFamily(
+            "sora_operator_backup_healthy",
+            "1 while the BackupHealthy condition of a SoraDeployment is True, else 0.",
+            labels=label_names,
+        )
+        if self.leading():
+            now = time.time()
+            with self._lock:
+                facts = sorted(self._facts.items())
+            for (namespace, name), (success, failed, is_healthy) in facts:
+                labels = [namespace, name]
+                if success is not None:
+                    age.add_metric(labels, now - success)
+                if failed is not None:
+                    failure.add_metric(labels, failed)
+                healthy.add_metric(labels, 1.0 if is_healthy else 0.0)
+        yield from (age, failure, healthy)
 
     def register(self, registry: CollectorRegistry) -> None:
-        Gauge(
-            "sora_operator_backup_newest_verified_age_seconds",
-            "Age of the newest verified backup, the oldest over all SoraDeployments.",
-            registry=registry,
-        ).set_function(self.newest_verified_age)
-        Gauge(
-            "sora_operator_backup_last_failure_timestamp_seconds",
-            "When the most recent failed backup finished (Unix time; 0: none seen).",
-            registry=registry,
-        ).set_function(self.last_failure)
-        Gauge(
-            "sora_operator_backup_unhealthy_soradeployments",
-            "SoraDeployments whose BackupHealthy condition is False.",
-            registry=registry,
-        ).set_function(self.unhealthy)
+        registry.register(self)
 
 
 # -- events ---------------------------------------------------------------------------

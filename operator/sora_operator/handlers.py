@@ -27,6 +27,7 @@ from sora_operator.backups import BackupTracker, backup_events
 from sora_operator.builders import labels
 from sora_operator.kube import ApiError, KubeClient, NotLeadingError
 from sora_operator.metrics import OperatorMetrics
+from sora_operator.monitoring import monitoring_events
 from sora_operator.objects import ObjectRef
 from sora_operator.queue import ReconcileQueue
 from sora_operator.reconcile import Outcome, Reconciler
@@ -47,6 +48,9 @@ CHILD_RESOURCES: Final = (
     ("autoscaling", "v2", "horizontalpodautoscalers"),
     ("batch", "v1", "cronjobs"),
     ("batch", "v1", "jobs"),  # backup and restore Jobs: their outcomes go into the status
+    # Watched once the Prometheus Operator's CRDs exist (kopf waits for them quietly).
+    ("monitoring.coreos.com", "v1", "servicemonitors"),
+    ("monitoring.coreos.com", "v1", "prometheusrules"),
 )
 #: How often the scaling windows of autoscaled SoraDeployments with schedules are re-evaluated.
 SCHEDULE_CHECK_SECONDS: Final = 30.0
@@ -177,6 +181,7 @@ def _reconcile_once(ctx: OperatorContext, key: Key, trigger: str) -> None:
         try:
             body = ctx.cluster.get(ref)
             if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+                ctx.backups.forget(key)
                 result("gone")
                 return
             outcome = ctx.reconciler.reconcile(body)
@@ -213,7 +218,11 @@ def _report(ctx: OperatorContext, key: Key, body: Mapping[str, Any], outcome: Ou
         log.info("%s/%s: %s", *key, window)
         kopf.info(_event_target(body), reason="ScalingWindowChanged", message=window)
     ctx.backups.record(key, outcome.status)
-    for warning, reason, message in backup_events(outcome.status_patch, outcome.status):
+    events = [
+        *backup_events(outcome.status_patch, outcome.status),
+        *monitoring_events(outcome.status_patch, outcome.status),
+    ]
+    for warning, reason, message in events:
         log.info("%s/%s: %s: %s", *key, reason, message)
         (kopf.warn if warning else kopf.info)(_event_target(body), reason=reason, message=message)
 

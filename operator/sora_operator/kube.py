@@ -20,7 +20,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from sora.common.settings import ConfigError
-from sora_operator.objects import KINDS, ObjectRef, ref_of
+from sora_operator.objects import KINDS, ObjectRef, group_path, ref_of
 
 FIELD_MANAGER: Final = "sora-operator"
 #: Connect and read timeouts (seconds): a hung API server never hangs a reconcile.
@@ -84,6 +84,16 @@ class KubeClient:
         query = [("labelSelector", selector)] if selector else []
         path = KINDS[kind].collection_path(namespace)
         return list(self._call("GET", path, query=query).get("items", []))
+
+    def served_kinds(self, api_version: str) -> frozenset[str]:
+        """The kinds an API group version serves now (none when its CRDs are missing)."""
+        try:
+            resources = self._call("GET", group_path(api_version)).get("resources", [])
+        except ApiError as error:
+            if error.status == 404:
+                return frozenset()
+            raise
+        return frozenset(str(resource.get("kind")) for resource in resources)
 
     # -- writes -------------------------------------------------------------------------
 

@@ -15,11 +15,7 @@ class Kind:
     namespaced: bool = True
 
     def collection_path(self, namespace: str | None) -> str:
-        root = (
-            f"/api/{self.api_version}"
-            if "/" not in self.api_version
-            else f"/apis/{self.api_version}"
-        )
+        root = group_path(self.api_version)
         if self.namespaced and namespace:
             return f"{root}/namespaces/{namespace}/{self.plural}"
         return f"{root}/{self.plural}"
@@ -43,8 +39,15 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind("v1", "Pod", "pods"),
         Kind("coordination.k8s.io/v1", "Lease", "leases"),
         Kind("sora.example.com/v1alpha1", "SoraDeployment", "soradeployments"),
+        Kind("monitoring.coreos.com/v1", "ServiceMonitor", "servicemonitors"),
+        Kind("monitoring.coreos.com/v1", "PrometheusRule", "prometheusrules"),
     )
 }
+
+
+def group_path(api_version: str) -> str:
+    """The discovery document of one API group version (``/apis/<group>/<version>``)."""
+    return f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
 
 
 @dataclass(frozen=True)

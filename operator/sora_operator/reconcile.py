@@ -2,11 +2,12 @@
 
 For each child the builders describe: read the live object, compare the
 fields the operator sets (compare.py), and server-side apply only when they
-differ, so a converged platform costs reads and no writes. The Secret is only
-ever created. Children the spec turned off are deleted. A child the API server
-refuses (an immutable field, a name taken by someone else's object) is
-reported as a Problem and the others still converge; errors worth retrying
-(conflicts, throttling, an unreachable server) propagate as ApiError.
+differ, so a converged platform costs reads and no writes. The Secrets (the
+platform's, and the admin panel's) are only ever created. Children the spec
+turned off are deleted. A child the API server refuses (an immutable field, a
+name taken by someone else's object) is reported as a Problem and the others
+still converge; errors worth retrying (conflicts, throttling, an unreachable
+server) propagate as ApiError.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
-from sora_operator import backups, schedules
+from sora_operator import backups, monitoring, schedules
 from sora_operator import status as platform_status
 from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
 from sora_operator.compare import differences, fingerprinted
 from sora_operator.kube import FIELD_MANAGER, ApiError
+from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.replicas import handover_manifest, needs_handover
 from sora_operator.spec import (
+    ADMIN_SECRET_KEYS,
     KIND,
     SECRET_KEYS,
     ImageDefaults,
@@ -53,6 +56,8 @@ class Cluster(Protocol):
     def list_objects(
         self, kind: str, namespace: str | None, selector: str = ""
     ) -> list[dict[str, Any]]: ...
+
+    def served_kinds(self, api_version: str) -> frozenset[str]: ...
 
 
 class UnrealisableError(Exception):
@@ -83,10 +88,16 @@ class Outcome:
     status: dict[str, Any] = field(default_factory=dict)
     #: What to merge into the stored status (empty: the stored status is current).
     status_patch: dict[str, Any] = field(default_factory=dict)
+    #: The Prometheus Operator kinds the cluster served during this reconcile.
+    monitoring_kinds: frozenset[str] = PROMETHEUS_OPERATOR_KINDS
 
 
 def random_secret_values() -> dict[str, str]:
     return {key: secrets.token_urlsafe(32) for key in SECRET_KEYS}
+
+
+def random_admin_secret_values() -> dict[str, str]:
+    return {key: secrets.token_urlsafe(32) for key in ADMIN_SECRET_KEYS}
 
 
 @dataclass
@@ -95,6 +106,7 @@ class Reconciler:
     image_defaults: ImageDefaults
     clock: Callable[[], str]
     generate_secret_values: Callable[[], Mapping[str, str]] = random_secret_values
+    generate_admin_secret_values: Callable[[], Mapping[str, str]] = random_admin_secret_values
     #: Applies as another field manager, to hand ``replicas`` over to the HPA (replicas.py).
     handover: Cluster | None = None
 
@@ -129,7 +141,9 @@ class Reconciler:
 
     def _converge_all(self, sora: SoraDeployment, outcome: Outcome) -> dict[ObjectRef, Any]:
         self._attempt(outcome, lambda: self._ensure_secret(sora, outcome))
-        state = desired_state(sora, self._bounds(sora))
+        self._attempt(outcome, lambda: self._ensure_admin_secret(sora, outcome))
+        outcome.monitoring_kinds = self._monitoring_kinds(sora)
+        state = desired_state(sora, self._bounds(sora), outcome.monitoring_kinds)
         live: dict[ObjectRef, Any] = {}
         for manifest in state.manifests:
             live[ref_of(manifest)] = self._attempt(
@@ -169,6 +183,16 @@ class Reconciler:
             self.handover.apply(handover_manifest(live))
         return self.cluster.apply(desired)
 
+    def _monitoring_kinds(self, sora: SoraDeployment) -> frozenset[str]:
+        """The Prometheus Operator kinds to converge: ask the API only when some are wanted.
+
+        When none are wanted, all are "served": leftovers are looked up and deleted,
+        and a lookup of a kind the cluster lacks is simply not found.
+        """
+        if not monitoring.wanted_kinds(sora):
+            return PROMETHEUS_OPERATOR_KINDS
+        return self.cluster.served_kinds(monitoring.API_GROUP_VERSION) & PROMETHEUS_OPERATOR_KINDS
+
     def _bounds(self, sora: SoraDeployment) -> schedules.Bounds:
         """The autoscaler's bounds at the clock's time: the window in force, derived anew."""
         return schedules.bounds(sora.file_server.autoscaling, schedules.parse_time(self.clock()))
@@ -198,6 +222,23 @@ class Reconciler:
         if self.cluster.create(secret.generated_secret(sora, self.generate_secret_values())):
             outcome.changes.append(Change("Created", ref))
 
+    def _ensure_admin_secret(self, sora: SoraDeployment, outcome: Outcome) -> None:
+        """SESSION_SECRET for the admin panel: created when missing, then never touched.
+
+        Kept when the panel is turned off (the operator may not delete Secrets), so
+        turning it on again finds the same key.
+        """
+        if not sora.admin.enabled:
+            return
+        ref = ObjectRef("Secret", sora.namespace, sora.admin.session_secret_name)
+        live = self.cluster.get(ref)
+        if live is not None:
+            _check_secret_keys(live, ref, ADMIN_SECRET_KEYS)
+            return
+        values = self.generate_admin_secret_values()
+        if self.cluster.create(secret.generated_admin_secret(sora, values)):
+            outcome.changes.append(Change("Created", ref))
+
     def _finish(
         self,
         outcome: Outcome,
@@ -225,6 +266,9 @@ class Reconciler:
             outcome.status["autoscaling"] = schedules.status(
                 sora.file_server.autoscaling, self._bounds(sora)
             )
+            outcome.status["monitoring"] = monitoring.monitoring_status(
+                sora, outcome.monitoring_kinds
+            )
         outcome.status = backups.extend_status(
             outcome.status,
             sora,
@@ -244,10 +288,13 @@ def _rollouts(sora: SoraDeployment, live: Mapping[ObjectRef, Any]) -> list[platf
     def deployment(name: str) -> Any:
         return live.get(ObjectRef("Deployment", sora.namespace, name))
 
-    return [
+    rollouts = [
         platform_status.rollout("file server", deployment(names.file_server(sora))),
         platform_status.rollout("feedback API", deployment(names.feedback_api(sora))),
     ]
+    if sora.admin.enabled:
+        rollouts.append(platform_status.rollout("admin panel", deployment(names.admin(sora))))
+    return rollouts
 
 
 def _is_ours(live: Mapping[str, Any], sora: SoraDeployment) -> bool:
@@ -270,8 +317,10 @@ def _check_ownership(live: Mapping[str, Any], ref: ObjectRef, sora: SoraDeployme
     )
 
 
-def _check_secret_keys(live: Mapping[str, Any], ref: ObjectRef) -> None:
-    missing = secret_values_complete(live.get("data"))
+def _check_secret_keys(
+    live: Mapping[str, Any], ref: ObjectRef, keys: tuple[str, ...] = SECRET_KEYS
+) -> None:
+    missing = secret_values_complete(live.get("data"), keys)
     if missing:
         raise UnrealisableError(
             Problem(

@@ -26,6 +26,8 @@ PLURAL: Final = "soradeployments"
 
 ENVIRONMENTS: Final = ("dev", "staging", "prod")
 SECRET_KEYS: Final = ("ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN")
+#: The admin panel's own Secret: only the key that signs its session cookies.
+ADMIN_SECRET_KEYS: Final = ("SESSION_SECRET",)
 
 # Defaults the CRD also declares (kept equal by a unit test).
 DEFAULT_CACHE_SIZE: Final = "1Gi"
@@ -38,6 +40,9 @@ DEFAULT_BACKUP_STORAGE_CLASS: Final = "STANDARD_IA"
 DEFAULT_BACKUP_KEEP_COPIES: Final = 1
 DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS: Final = 600
 DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS: Final = 3600
+DEFAULT_SCRAPE_INTERVAL: Final = "30s"
+DEFAULT_SCRAPE_TIMEOUT: Final = "10s"
+DEFAULT_SCRAPE_NAMESPACE: Final = "monitoring"
 
 
 class SpecError(ValueError):
@@ -171,6 +176,32 @@ class Ingress:
 
 
 @dataclass(frozen=True)
+class AdminIngress:
+    """spec.admin.ingress: whether /admin is routed on the platform's Ingress, and for whom."""
+
+    enabled: bool = True
+    #: Client addresses the ALB lets through to /admin (empty: anyone who reaches the ALB).
+    source_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Admin:
+    """spec.admin: the admin panel (sora-admin), off unless asked for."""
+
+    enabled: bool = False
+    replicas: int = 1
+    resources: Resources = Resources(
+        ENVIRONMENT_DEFAULTS["dev"].cpu,
+        ENVIRONMENT_DEFAULTS["dev"].memory,
+        ENVIRONMENT_DEFAULTS["dev"].cpu,
+        ENVIRONMENT_DEFAULTS["dev"].memory,
+    )
+    #: The Secret holding SESSION_SECRET; parse() fills in <name>-admin-secrets.
+    session_secret_name: str = ""
+    ingress: AdminIngress = AdminIngress()
+
+
+@dataclass(frozen=True)
 class Backup:
     """spec.backup: the scheduled sora-backup CronJob and where its backups go."""
 
@@ -203,6 +234,27 @@ class Restore:
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """spec.monitoring: what the operator creates for Prometheus and Grafana."""
+
+    service_monitors: bool = False
+    scrape_interval: str = DEFAULT_SCRAPE_INTERVAL
+    scrape_timeout: str = DEFAULT_SCRAPE_TIMEOUT
+    #: Where Prometheus runs: the NetworkPolicies admit its scrapes from there.
+    scrape_namespace: str = DEFAULT_SCRAPE_NAMESPACE
+    prometheus_rule: bool = False
+    dashboard: bool = False
+    dashboard_folder: str | None = None
+    #: Extra labels on the ServiceMonitors and the PrometheusRule (Prometheus selects on them).
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_prometheus_operator(self) -> bool:
+        """Something asked for lives in the Prometheus Operator's API (monitoring.coreos.com)."""
+        return self.service_monitors or self.prometheus_rule
+
+
+@dataclass(frozen=True)
 class SoraDeployment:
     """Everything the builders need: identity, environment and every resolved section."""
 
@@ -218,6 +270,8 @@ class SoraDeployment:
     backup_retention_days: int
     backup: Backup = Backup()
     restore: Restore | None = None
+    monitoring: Monitoring = Monitoring()
+    admin: Admin = Admin()
 
 
 def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeployment:
@@ -246,6 +300,23 @@ def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeploym
         ),
         backup=_backup(_section(spec, "backup"), defaults, environment),
         restore=_restore(_section(spec, "restore"), _section(spec, "backup")),
+        monitoring=_monitoring(_section(spec, "monitoring")),
+        admin=_admin(_section(spec, "admin"), defaults, name, _section(spec, "ingress")),
+    )
+
+
+def _monitoring(section: Mapping[str, Any]) -> Monitoring:
+    service_monitors = _section(section, "serviceMonitors")
+    dashboard = _section(section, "dashboard")
+    return Monitoring(
+        service_monitors=bool(service_monitors.get("enabled", False)),
+        scrape_interval=str(service_monitors.get("interval", DEFAULT_SCRAPE_INTERVAL)),
+        scrape_timeout=str(service_monitors.get("scrapeTimeout", DEFAULT_SCRAPE_TIMEOUT)),
+        scrape_namespace=str(section.get("scrapeNamespace", DEFAULT_SCRAPE_NAMESPACE)),
+        prometheus_rule=bool(_section(section, "prometheusRule").get("enabled", False)),
+        dashboard=bool(dashboard.get("enabled", False)),
+        dashboard_folder=dashboard.get("folder") or None,
+        labels=dict(section.get("labels") or {}),
     )
 
 
@@ -419,6 +490,34 @@ def _feedback_api(
     )
 
 
+def _admin(
+    section: Mapping[str, Any],
+    defaults: EnvironmentDefaults,
+    name: str,
+    platform_ingress: Mapping[str, Any],
+) -> Admin:
+    return Admin(
+        enabled=bool(section.get("enabled", False)),
+        replicas=int(section.get("replicas", 1)),
+        resources=_checked_resources("admin", section.get("resources") or {}, defaults),
+        session_secret_name=section.get("sessionSecretName") or f"{name}-admin-secrets",
+        ingress=_admin_ingress(_section(section, "ingress"), platform_ingress),
+    )
+
+
+def _admin_ingress(section: Mapping[str, Any], platform_ingress: Mapping[str, Any]) -> AdminIngress:
+    """Only the ALB can hold one path to a list of client addresses (a rule condition)."""
+    source_cidrs = tuple(section.get("sourceCidrs", ()))
+    class_name = platform_ingress.get("className", DEFAULT_INGRESS_CLASS)
+    if source_cidrs and class_name != DEFAULT_INGRESS_CLASS:
+        raise SpecError(
+            f"admin.ingress.sourceCidrs needs ingress.className {DEFAULT_INGRESS_CLASS}: "
+            f"class {class_name} cannot restrict /admin alone by client address; set "
+            "admin.ingress.enabled false and reach the panel another way"
+        )
+    return AdminIngress(enabled=bool(section.get("enabled", True)), source_cidrs=source_cidrs)
+
+
 def _ingress(section: Mapping[str, Any]) -> Ingress:
     return Ingress(
         enabled=bool(section.get("enabled", True)),
@@ -445,10 +544,12 @@ def byte_count(field_name: str, value: object) -> int:
     return int(amount)
 
 
-def secret_values_complete(data: Mapping[str, str] | None) -> tuple[str, ...]:
+def secret_values_complete(
+    data: Mapping[str, str] | None, keys: tuple[str, ...] = SECRET_KEYS
+) -> tuple[str, ...]:
     """The required secret keys that are missing or empty in a Secret's ``data``."""
     data = data or {}
-    return tuple(key for key in SECRET_KEYS if not _decodes_to_text(data.get(key)))
+    return tuple(key for key in keys if not _decodes_to_text(data.get(key)))
 
 
 def _decodes_to_text(value: str | None) -> bool:

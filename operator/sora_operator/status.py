@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sora_operator.builders import layout, names
 from sora_operator.spec import SoraDeployment
+
+#: (rollout label, status key) of each component's replica counts.
+COMPONENT_STATUS_KEYS: Final = (
+    ("file server", "fileServer"),
+    ("feedback API", "feedbackApi"),
+    ("admin panel", "admin"),
+)
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,11 @@ def compute_status(
     if sora is not None:
         status["endpoints"] = _endpoints(sora, ingress)
         status["secretName"] = sora.feedback_api.secret_name
-    for label, key in (("file server", "fileServer"), ("feedback API", "feedbackApi")):
+    for label, key in COMPONENT_STATUS_KEYS:
         if label in by_label:
             status[key] = by_label[label].summary()
+    if sora is not None and not sora.admin.enabled:
+        status["admin"] = None  # a panel turned off leaves no counts behind (status_changes)
     return status
 
 
@@ -186,6 +195,8 @@ def _endpoints(sora: SoraDeployment, ingress: Mapping[str, Any] | None) -> dict[
         "feedbackApi": f"http://{names.feedback_api(sora)}.{domain}:{layout.FEEDBACK_API_PORT}",
     }
     public = _public_address(sora, ingress)
+    if sora.admin.enabled:
+        endpoints["admin"] = names.service_url(sora, names.admin(sora), layout.ADMIN_PORT)
     if public:
         endpoints["ingress"] = public
     return endpoints

@@ -25,7 +25,7 @@ PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 def file_server_configmap(sora: SoraDeployment) -> dict[str, Any]:
     """STORAGE_* for the chosen backend, the cache, CORS and presigned redirects."""
     data = {
-        **_shared_settings(sora),
+        **shared_settings(sora),
         "CACHE_DIR": layout.CACHE_DIR,
         "CACHE_MAX_BYTES": str(sora.file_server.cache_bytes),
         **_storage_settings(sora),
@@ -35,7 +35,7 @@ def file_server_configmap(sora: SoraDeployment) -> dict[str, Any]:
 
 def feedback_api_configmap(sora: SoraDeployment) -> dict[str, Any]:
     """The database path on the volume; secrets come from the Secret, not from here."""
-    data = {**_shared_settings(sora), "DATABASE_PATH": layout.DATABASE_PATH}
+    data = {**shared_settings(sora), "DATABASE_PATH": layout.DATABASE_PATH}
     return _configmap(sora, names.feedback_api(sora), "feedback-api", data)
 
 
@@ -45,7 +45,8 @@ def checksum(configmap: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _shared_settings(sora: SoraDeployment) -> dict[str, str]:
+def shared_settings(sora: SoraDeployment) -> dict[str, str]:
+    """What every service reads; the admin panel gets these in its pod's env (admin.py)."""
     return {
         "SORA_ENV": SORA_ENV,
         "LOG_FORMAT": "json",

@@ -3,21 +3,25 @@
 Order matters only for a first install: accounts and settings before the pods
 that use them, the database claim before the pod that mounts it. Optional
 children the spec turns off (the Ingress, the PodDisruptionBudget, the
-HorizontalPodAutoscaler) are listed as absent so that turning them off removes them.
+HorizontalPodAutoscaler, the monitoring objects...) are listed as absent so that
+turning them off removes them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sora_operator.builders import (
+    admin,
     backup,
     configmap,
     feedback,
     fileserver,
     hpa,
     ingress,
+    monitoring,
     names,
     networkpolicies,
     pdb,
@@ -25,6 +29,7 @@ from sora_operator.builders import (
     serviceaccounts,
     services,
 )
+from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef
 from sora_operator.schedules import Bounds
 from sora_operator.spec import SoraDeployment
@@ -36,8 +41,16 @@ class DesiredState:
     absent: tuple[ObjectRef, ...]
 
 
-def desired_state(sora: SoraDeployment, bounds: Bounds | None = None) -> DesiredState:
-    """``bounds``: the autoscaler's bounds now (schedules.bounds); the base bounds if None."""
+def desired_state(
+    sora: SoraDeployment,
+    bounds: Bounds | None = None,
+    served: Collection[str] = PROMETHEUS_OPERATOR_KINDS,
+) -> DesiredState:
+    """``bounds``: the autoscaler's bounds now (schedules.bounds); the base bounds if None.
+
+    ``served``: the Prometheus Operator kinds the cluster has; the others are left
+    out entirely (neither applied nor deleted: the API would refuse both).
+    """
     scaling = sora.file_server.autoscaling
     bounds = bounds or Bounds(scaling.min_replicas, scaling.max_replicas)
     file_server_config = configmap.file_server_configmap(sora)
@@ -57,6 +70,8 @@ def desired_state(sora: SoraDeployment, bounds: Bounds | None = None) -> Desired
             sora
         ),
     }
+    optional.update(_monitoring_children(sora, served))
+    optional.update(_admin_children(sora))
     manifests = (
         serviceaccounts.file_server_service_account(sora),
         serviceaccounts.feedback_api_service_account(sora),
@@ -73,3 +88,38 @@ def desired_state(sora: SoraDeployment, bounds: Bounds | None = None) -> Desired
     )
     absent = tuple(ref for ref, manifest in optional.items() if manifest is None)
     return DesiredState(manifests=manifests, absent=absent)
+
+
+def _monitoring_children(
+    sora: SoraDeployment, served: Collection[str]
+) -> dict[ObjectRef, dict[str, Any] | None]:
+    children: dict[ObjectRef, dict[str, Any] | None] = {
+        ObjectRef("ConfigMap", sora.namespace, names.dashboard(sora)): (
+            monitoring.dashboard_configmap(sora)
+        )
+    }
+    if "ServiceMonitor" in served:
+        built = {m["metadata"]["name"]: m for m in monitoring.service_monitors(sora)}
+        for name in monitoring.service_monitor_names(sora):
+            children[ObjectRef("ServiceMonitor", sora.namespace, name)] = built.get(name)
+    if "PrometheusRule" in served:
+        rule = ObjectRef("PrometheusRule", sora.namespace, names.prometheus_rule(sora))
+        children[rule] = monitoring.prometheus_rule(sora)
+    return children
+
+
+def _admin_children(sora: SoraDeployment) -> dict[ObjectRef, dict[str, Any] | None]:
+    """The admin panel's objects, account first; all absent while spec.admin is off.
+
+    Its Secret is not here: it is created once by the reconcile (never applied), and
+    kept when the panel is turned off, so turning it on again keeps the sessions' key.
+    """
+    name = names.admin(sora)
+    return {
+        ObjectRef("ServiceAccount", sora.namespace, name): (
+            serviceaccounts.admin_service_account(sora)
+        ),
+        ObjectRef("Service", sora.namespace, name): services.admin_service(sora),
+        ObjectRef("Deployment", sora.namespace, name): admin.admin_deployment(sora),
+        ObjectRef("NetworkPolicy", sora.namespace, name): networkpolicies.admin_policy(sora),
+    }

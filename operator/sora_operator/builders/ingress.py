@@ -4,8 +4,11 @@ Same order and patterns as the seed's rules (priority 100 file server, 200
 feedback API, 300 /health), target type ip, the seed's target group health
 check, and its default action, a fixed 404 ``{"error": "Not found"}``. With a
 certificate the ALB also listens on 443 and redirects HTTP there. The ALB has no
-body-size limit; the feedback API enforces its own 1 MB. ``/admin`` is reserved
-for the admin panel. Other ingress classes get the same routes as Prefix paths.
+body-size limit; the feedback API enforces its own 1 MB. With ``spec.admin``
+enabled, ``/admin*`` goes to the admin panel, last, as the seed's nginx
+``location /admin``; with ``admin.ingress.sourceCidrs`` that ALB rule also needs
+the client's address (a source-ip condition), so anyone else gets the 404.
+Other ingress classes get the same routes as Prefix paths.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ ROUTES: Final = (
     ("/api/stats", "feedback-api"),
     ("/health", "file-server"),
 )
+#: The admin panel's route, after the seed's (its nginx ``location /admin``).
+ADMIN_ROUTE: Final = ("/admin", "admin")
 #: The seed matches /health exactly and the API routes as wildcards (``/api/stats*``).
 EXACT_PATHS: Final = frozenset({"/health"})
 
@@ -36,7 +41,8 @@ EXACT_PATHS: Final = frozenset({"/health"})
 def ingress(sora: SoraDeployment) -> dict[str, Any] | None:
     if not sora.ingress.enabled:
         return None
-    rule: dict[str, Any] = {"http": {"paths": [_path(sora, path, c) for path, c in ROUTES]}}
+    paths = [_path(sora, path, component) for path, component in _routes(sora)]
+    rule: dict[str, Any] = {"http": {"paths": paths}}
     if sora.ingress.host:
         rule["host"] = sora.ingress.host
     spec: dict[str, Any] = {"ingressClassName": sora.ingress.class_name, "rules": [rule]}
@@ -55,8 +61,20 @@ def ingress(sora: SoraDeployment) -> dict[str, Any] | None:
     }
 
 
+def _admin_routed(sora: SoraDeployment) -> bool:
+    return sora.admin.enabled and sora.admin.ingress.enabled
+
+
+def _routes(sora: SoraDeployment) -> tuple[tuple[str, str], ...]:
+    return (*ROUTES, ADMIN_ROUTE) if _admin_routed(sora) else ROUTES
+
+
 def _path(sora: SoraDeployment, path: str, component: str) -> dict[str, Any]:
-    service = names.file_server(sora) if component == "file-server" else names.feedback_api(sora)
+    service = {
+        "file-server": names.file_server,
+        "feedback-api": names.feedback_api,
+        "admin": names.admin,
+    }[component](sora)
     backend = {"service": {"name": service, "port": {"name": layout.HTTP_PORT_NAME}}}
     if not sora.ingress.is_alb:
         return {"path": path, "pathType": "Prefix", "backend": backend}
@@ -80,6 +98,7 @@ def _alb_annotations(sora: SoraDeployment) -> dict[str, str]:
         f"{ALB}/actions.{NOT_FOUND_ACTION}": _not_found_action(),
         f"{ALB}/tags": f"Environment={sora.environment},Application=sora",
         **_listeners(sora),
+        **_admin_conditions(sora),
     }
     if sora.environment == "prod":
         # As the seed's enable_deletion_protection = var.environment == "prod".
@@ -95,6 +114,15 @@ def _listeners(sora: SoraDeployment) -> dict[str, str]:
         f"{ALB}/certificate-arn": sora.ingress.certificate_arn,
         f"{ALB}/ssl-redirect": "443",
     }
+
+
+def _admin_conditions(sora: SoraDeployment) -> dict[str, str]:
+    """Keeps the /admin rule to the given client addresses (named after its Service)."""
+    cidrs = sora.admin.ingress.source_cidrs
+    if not (_admin_routed(sora) and cidrs):
+        return {}
+    condition = {"field": "source-ip", "sourceIpConfig": {"values": list(cidrs)}}
+    return {f"{ALB}/conditions.{names.admin(sora)}": json.dumps([condition])}
 
 
 def _not_found_action() -> str:

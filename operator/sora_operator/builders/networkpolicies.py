@@ -1,11 +1,13 @@
 """NetworkPolicies: each service's port is open only to its load balancer and its own platform.
 
 Selecting a component's pods with an Ingress policy denies everything not
-listed. The list: this SoraDeployment's own pods (the admin panel and backups
-to come) and, when the Ingress is on, the load balancer's source CIDRs. Pods of
-other namespaces are not listed, so the feedback API stays closed to them. With
+listed. The list: this SoraDeployment's own pods (the admin panel and backups),
+Prometheus' namespace when ServiceMonitors are on (spec.monitoring.scrapeNamespace)
+and, when the Ingress is on, the load balancer's source CIDRs. Pods of other
+namespaces are not listed, so the feedback API stays closed to them. With
 no CIDRs given the load balancer's address is unknown and the port is open to
-any source; the CRD field description says so.
+any source; the CRD field description says so. The admin panel's port is open
+to the load balancer only while its /admin route is on (admin.ingress.enabled).
 """
 
 from __future__ import annotations
@@ -24,9 +26,24 @@ def feedback_api_policy(sora: SoraDeployment) -> dict[str, Any]:
     return _policy(sora, names.feedback_api(sora), "feedback-api", layout.FEEDBACK_API_PORT)
 
 
-def _policy(sora: SoraDeployment, name: str, component: str, port: int) -> dict[str, Any]:
+def admin_policy(sora: SoraDeployment) -> dict[str, Any] | None:
+    """The load balancer reaches the panel only while /admin is routed (admin.ingress)."""
+    if not sora.admin.enabled:
+        return None
+    return _policy(
+        sora,
+        names.admin(sora),
+        "admin",
+        layout.ADMIN_PORT,
+        routed=sora.admin.ingress.enabled,
+    )
+
+
+def _policy(
+    sora: SoraDeployment, name: str, component: str, port: int, *, routed: bool = True
+) -> dict[str, Any]:
     rule: dict[str, Any] = {"ports": [{"protocol": "TCP", "port": port}]}
-    sources = _sources(sora)
+    sources = _sources(sora, routed)
     if sources is not None:
         rule["from"] = sources
     return {
@@ -41,11 +58,24 @@ def _policy(sora: SoraDeployment, name: str, component: str, port: int) -> dict[
     }
 
 
-def _sources(sora: SoraDeployment) -> list[dict[str, Any]] | None:
-    """The admitted peers, or None for "any source" (Ingress on, no CIDRs known)."""
+def _sources(sora: SoraDeployment, routed: bool) -> list[dict[str, Any]] | None:
+    """The admitted peers, or None for "any source" (Ingress on, no CIDRs known).
+
+    ``routed``: whether the Ingress sends anything to this component at all.
+    """
     own_pods = {"podSelector": {"matchLabels": labels.instance_labels(sora)}}
-    if not sora.ingress.enabled:
-        return [own_pods]
+    scrapers = _scrapers(sora)
+    if not (sora.ingress.enabled and routed):
+        return [own_pods, *scrapers]
     if not sora.ingress.source_cidrs:
         return None
-    return [own_pods, *({"ipBlock": {"cidr": cidr}} for cidr in sora.ingress.source_cidrs)]
+    cidrs = ({"ipBlock": {"cidr": cidr}} for cidr in sora.ingress.source_cidrs)
+    return [own_pods, *scrapers, *cidrs]
+
+
+def _scrapers(sora: SoraDeployment) -> list[dict[str, Any]]:
+    """Prometheus' namespace, when ServiceMonitors send it to the pods' /metrics."""
+    if not sora.monitoring.service_monitors:
+        return []
+    namespace = {"kubernetes.io/metadata.name": sora.monitoring.scrape_namespace}
+    return [{"namespaceSelector": {"matchLabels": namespace}}]

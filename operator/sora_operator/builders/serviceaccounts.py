@@ -1,8 +1,8 @@
 """One ServiceAccount per component, without an API token.
 
 Separate accounts so that an IAM role for the file server (IRSA annotations,
-to read the catalog bucket) is not also granted to the feedback API. Neither
-talks to the Kubernetes API, so no token is mounted.
+to read the catalog bucket) is not also granted to the feedback API or the
+admin panel. None talks to the Kubernetes API, so no token is mounted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ def file_server_service_account(sora: SoraDeployment) -> dict[str, Any]:
 
 def feedback_api_service_account(sora: SoraDeployment) -> dict[str, Any]:
     return _service_account(sora, names.feedback_api(sora), "feedback-api", {})
+
+
+def admin_service_account(sora: SoraDeployment) -> dict[str, Any] | None:
+    if not sora.admin.enabled:
+        return None
+    return _service_account(sora, names.admin(sora), "admin", {})
 
 
 def _service_account(

@@ -1,4 +1,4 @@
-"""ClusterIP Services on the seed's ports, 3000 (file server) and 3001 (feedback API).
+"""ClusterIP Services on the seed's ports: 3000 (file server), 3001 (feedback API), 3002 (admin).
 
 The ports are named ``http`` and target the container port by name, so the
 Ingress and NetworkPolicies never repeat a number.
@@ -18,6 +18,13 @@ def file_server_service(sora: SoraDeployment) -> dict[str, Any]:
 
 def feedback_api_service(sora: SoraDeployment) -> dict[str, Any]:
     return _service(sora, names.feedback_api(sora), "feedback-api", layout.FEEDBACK_API_PORT)
+
+
+def admin_service(sora: SoraDeployment) -> dict[str, Any] | None:
+    """Only with the admin panel enabled."""
+    if not sora.admin.enabled:
+        return None
+    return _service(sora, names.admin(sora), "admin", layout.ADMIN_PORT)
 
 
 def _service(sora: SoraDeployment, name: str, component: str, port: int) -> dict[str, Any]:

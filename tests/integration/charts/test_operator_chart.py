@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sora.monitoring import operator_alert_rules
 from tests.integration.charts.support import (
     CHART_CRD_LABELS,
     CRD_PATH,
@@ -62,16 +63,21 @@ def test_crd_keep_can_be_turned_off(helm: Helm) -> None:
 
 
 def test_packaged_chart_carries_the_crd_and_rbac_contents(helm: Helm, tmp_path: Path) -> None:
-    """files/ holds symlinks into crds/ and operator/; `helm package` must store their contents."""
+    """files/ holds symlinks into crds/, operator/ and services/; `helm package` stores contents."""
     helm.run("package", str(OPERATOR_CHART), "--destination", str(tmp_path))
     (archive,) = tmp_path.glob("sora-operator-*.tgz")
     with tarfile.open(archive) as tar:
         crd = tar.extractfile("sora-operator/files/sora.example.com_soradeployments.yaml")
         rbac = tar.extractfile("sora-operator/files/rbac.yaml")
+        rules = tar.extractfile("sora-operator/files/operator-rules.yaml")
         assert crd is not None
         assert rbac is not None
+        assert rules is not None
         assert crd.read().decode() == CRD_PATH.read_text()
         assert rbac.read().decode() == (OPERATOR_CHART / "files" / "rbac.yaml").read_text()
+        assert (
+            rules.read().decode() == (OPERATOR_CHART / "files" / "operator-rules.yaml").read_text()
+        )
 
 
 def test_cluster_role_rules_equal_the_operator_rbac_file(helm: Helm) -> None:
@@ -201,6 +207,24 @@ def test_metrics_service_and_optional_service_monitor(helm: Helm) -> None:
     monitor = one(render(helm, "--set", "metrics.serviceMonitor.enabled=true"), "ServiceMonitor")
     assert monitor["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
     assert monitor["spec"]["endpoints"][0]["port"] == "http-metrics"
+
+
+def test_optional_prometheus_rule_holds_the_operator_rules_for_its_namespace(
+    helm: Helm,
+) -> None:
+    assert not of_kind(render(helm), "PrometheusRule")
+    rule = one(
+        render(
+            helm,
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
+            "metrics.prometheusRule.labels.release=prom",
+        ),
+        "PrometheusRule",
+    )
+    assert rule["metadata"]["labels"]["release"] == "prom"
+    assert rule["spec"] == operator_alert_rules(rule["metadata"]["namespace"])
 
 
 def test_helm_test_pod_checks_the_metrics_endpoint_outside_the_service_selector(

@@ -92,7 +92,9 @@ def test_values_yaml_lists_every_spec_field() -> None:
             lookup(values, path)
         except (KeyError, TypeError):
             parent = path.rsplit(".", 1)[0]
-            if path.startswith(("fileServer.resources", "feedbackApi.resources")):
+            if path.startswith(
+                ("fileServer.resources", "feedbackApi.resources", "admin.resources")
+            ):
                 continue
             if parent in {"feedbackApi.autoscaling"}:
                 continue
@@ -137,13 +139,42 @@ def _contains(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def test_reserved_sections_keep_unknown_keys(helm: Helm) -> None:
-    """monitoring and admin are reserved in the CRD (x-kubernetes-preserve-unknown-fields)."""
+def test_admin_panel_is_off_by_default(helm: Helm) -> None:
+    assert spec_of(helm)["admin"] == {"enabled": False, "replicas": 1, "ingress": {"enabled": True}}
+
+
+def test_admin_values_become_spec_admin(helm: Helm) -> None:
     spec = spec_of(
-        helm, "--set", "monitoring.dashboards.enabled=true", "--set", "admin.enabled=true"
+        helm,
+        "--set",
+        "admin.enabled=true",
+        "--set",
+        "admin.replicas=2",
+        "--set",
+        "admin.sessionSecretName=panel-session",
+        "--set",
+        "admin.resources.limits.memory=256Mi",
+        "--set",
+        "admin.ingress.sourceCidrs={203.0.113.0/24,198.51.100.7/32}",
     )
-    assert spec["monitoring"] == {"dashboards": {"enabled": True}}
-    assert spec["admin"] == {"enabled": True}
+    assert spec["admin"] == {
+        "enabled": True,
+        "replicas": 2,
+        "sessionSecretName": "panel-session",
+        "resources": {"limits": {"memory": "256Mi"}},
+        "ingress": {"enabled": True, "sourceCidrs": ["203.0.113.0/24", "198.51.100.7/32"]},
+    }
+
+
+def test_admin_can_be_kept_off_the_load_balancer(helm: Helm) -> None:
+    spec = spec_of(helm, "--set", "admin.enabled=true", "--set", "admin.ingress.enabled=false")
+    assert spec["admin"]["ingress"] == {"enabled": False}
+
+
+def test_the_chart_generates_no_admin_secret(helm: Helm) -> None:
+    """SESSION_SECRET is the operator's to generate: the chart's one Secret is the platform's."""
+    secrets = of_kind(render(helm, "--set", "admin.enabled=true"), "Secret")
+    assert [s["metadata"]["name"] for s in secrets] == ["sora-secrets"]
 
 
 def test_autoscaling_backup_and_restore_pass_through(helm: Helm) -> None:
@@ -210,13 +241,22 @@ def test_too_long_name_fails_with_a_clear_message(helm: Helm) -> None:
     assert "at most 50 characters" in result.stderr
 
 
-def test_service_monitor_selects_the_operators_services(helm: Helm) -> None:
-    monitor = one(render(helm, "--set", "serviceMonitor.enabled=true"), "ServiceMonitor")
-    assert monitor["spec"]["selector"]["matchLabels"] == {
-        "app.kubernetes.io/instance": "sora",
-        "app.kubernetes.io/managed-by": "sora-operator",
+def test_monitoring_values_become_spec_monitoring(helm: Helm) -> None:
+    docs = render(
+        helm,
+        "--set",
+        "monitoring.serviceMonitors.enabled=true",
+        "--set",
+        "monitoring.labels.release=prom",
+    )
+    assert not of_kind(docs, "ServiceMonitor"), "the operator makes them, not the chart"
+    assert one(docs, "SoraDeployment")["spec"]["monitoring"] == {
+        "labels": {"release": "prom"},
+        "scrapeNamespace": "monitoring",
+        "serviceMonitors": {"enabled": True, "interval": "30s", "scrapeTimeout": "10s"},
+        "prometheusRule": {"enabled": False},
+        "dashboard": {"enabled": False},
     }
-    assert monitor["spec"]["endpoints"][0]["port"] == "http"
 
 
 @pytest.mark.parametrize(
@@ -229,6 +269,9 @@ def test_service_monitor_selects_the_operators_services(helm: Helm) -> None:
         (["ingress.certificateArn=not-an-arn"], "at '/ingress/certificateArn'"),
         (["feedbackApi.database.size=lots"], "at '/feedbackApi/database/size'"),
         (["image.pullPolicy=Sometimes"], "at '/image/pullPolicy'"),
+        (["admin.replicas=11"], "at '/admin/replicas'"),
+        (["admin.ingress.sourceCidrs={a,b,c,d}"], "at '/admin/ingress/sourceCidrs'"),
+        (["admin.sessionSecret=x"], "additional properties 'sessionSecret' not allowed"),
     ],
 )
 def test_wrong_value_fails_with_a_schema_message(

@@ -19,7 +19,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from sora.fileserver.sample import create_sample_catalog
-from sora.monitoring import alert_rules, dashboard
+from sora.monitoring import alert_rules, dashboard, operator_alert_rules
 from sora_operator.backups import BackupTracker
 from sora_operator.metrics import OperatorMetrics
 from tests.plugins.s3 import S3_ENV
@@ -54,7 +54,8 @@ def _expressions(node: Any) -> Iterator[str]:
 
 def used_metric_names() -> set[str]:
     names: set[str] = set()
-    for expression in [*_expressions(alert_rules()), *_expressions(dashboard())]:
+    sources = [alert_rules("sora", "demo"), operator_alert_rules("sora-system"), dashboard()]
+    for expression in (e for source in sources for e in _expressions(source)):
         names.update(METRIC_NAME.findall(expression))
     return names
 

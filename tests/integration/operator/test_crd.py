@@ -124,3 +124,27 @@ def test_kubectl_get_shows_the_printer_columns(kube_cluster: KubeCluster, namesp
     for column in ("ENVIRONMENT", "READY", "FILE SERVER REPLICAS", "LAST BACKUP", "AGE"):
         assert column in header
     assert "staging" in row
+
+
+def test_admin_source_cidrs_without_an_alb_are_refused_with_the_reason(
+    kube_cluster: KubeCluster, namespace: str
+) -> None:
+    spec = {
+        "environment": "dev",
+        "ingress": {"className": "nginx"},
+        "admin": {"enabled": True, "ingress": {"sourceCidrs": ["203.0.113.0/24"]}},
+    }
+    assert "admin.ingress.sourceCidrs needs ingress.className alb" in _refusal(
+        kube_cluster, namespace, spec
+    )
+
+
+def test_admin_source_cidrs_on_an_alb_are_accepted(
+    kube_cluster: KubeCluster, namespace: str
+) -> None:
+    spec = {
+        "environment": "dev",
+        "admin": {"enabled": True, "ingress": {"sourceCidrs": ["203.0.113.0/24"]}},
+    }
+    manifest = yaml.safe_dump(sora_deployment("admin-cidrs", namespace, spec))
+    kube_cluster.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", "-", input=manifest)

@@ -33,13 +33,21 @@ def test_the_operator_can_read_and_create_a_named_secret(
     assert _can(kube_cluster, operator_access, verb, "secrets", "-n", "default")
 
 
-@pytest.mark.parametrize(
-    "resource", ["deployments", "services", "configmaps", "persistentvolumeclaims"]
-)
+@pytest.mark.parametrize("resource", ["persistentvolumeclaims"])
 def test_the_operator_never_deletes_children_the_garbage_collector_owns(
     kube_cluster: KubeCluster, operator_access: OperatorAccess, resource: str
 ) -> None:
     assert not _can(kube_cluster, operator_access, "delete", resource, "-A")
+
+
+@pytest.mark.parametrize(
+    "resource",
+    ["deployments", "services", "networkpolicies.networking.k8s.io", "serviceaccounts"],
+)
+def test_the_operator_may_delete_the_admin_panels_children_when_it_is_turned_off(
+    kube_cluster: KubeCluster, operator_access: OperatorAccess, resource: str
+) -> None:
+    assert _can(kube_cluster, operator_access, "delete", resource, "-n", "default")
 
 
 def test_the_operator_cannot_touch_pods(

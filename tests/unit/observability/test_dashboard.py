@@ -89,6 +89,7 @@ def test_panels_do_not_overlap() -> None:
         ("feedback volume", ["sora_feedback_submitted_total"]),
         ("feedback database volume", ["kubelet_volume_stats_used_bytes", "-feedback-db"]),
         ("backup age", ["sora_operator_backup_newest_verified_age_seconds"]),
+        ("backup health", ["sora_operator_backup_healthy"]),
     ],
 )
 def test_a_panel_covers(what: str, needles: list[str]) -> None:

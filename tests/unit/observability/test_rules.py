@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sora.monitoring import alert_rules
+from sora.monitoring import alert_rules, operator_alert_rules
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "observability.md"
 RUNBOOK_PREFIX = "https://github.com/example/sora/blob/main/docs/observability.md#"
@@ -22,11 +22,14 @@ EXPECTED = {
     "SoraBackupStale",
     "SoraBackupJobFailed",
     "SoraOperatorReconcileErrors",
+    "SoraOperatorNoLeader",
 }
 
 
 def _alerts() -> list[dict[str, Any]]:
-    return [rule for group in alert_rules()["groups"] for rule in group["rules"] if "alert" in rule]
+    platform, operator = alert_rules("sora", "demo"), operator_alert_rules("sora-system")
+    groups = [*platform["groups"], *operator["groups"]]
+    return [rule for group in groups for rule in group["rules"] if "alert" in rule]
 
 
 def _anchors() -> set[str]:
@@ -69,3 +72,28 @@ def test_no_rule_groups_by_a_raw_path_or_id() -> None:
         for grouping in re.findall(r"by \(([^)]*)\)", rule["expr"]):
             labels = {label.strip() for label in grouping.split(",")}
             assert not labels & {"route", "path", "id", "uid", "target_id"}, rule["alert"]
+
+
+def test_the_platform_rules_select_one_soradeployment_only() -> None:
+    """Every selector names the namespace, and the instance where the metric has one."""
+    for group in alert_rules("shop-prod", "shop")["groups"]:
+        for rule in group["rules"]:
+            selectors = re.findall(r"\w+\{([^}]*)\}", rule["expr"])
+            assert selectors, rule["alert"]
+            for selector in selectors:
+                assert 'namespace=~"shop\\\\-prod"' in selector or (
+                    'soradeployment_namespace=~"shop\\\\-prod"' in selector
+                ), (rule["alert"], selector)
+                assert "shop" in selector.replace("shop\\\\-prod", ""), (rule["alert"], selector)
+
+
+def test_names_are_matched_literally() -> None:
+    """A dot in a name is not a regex wildcard: ``a.b`` never selects ``axb``."""
+    expr = alert_rules("ns", "a.b")["groups"][0]["rules"][0]["expr"]
+    assert 'pod=~"a\\\\.b-(file-server' in expr
+
+
+def test_the_operator_rules_select_the_operator_namespace() -> None:
+    for group in operator_alert_rules("sora-system")["groups"]:
+        for rule in group["rules"]:
+            assert 'namespace="sora-system"' in rule["expr"], rule["alert"]

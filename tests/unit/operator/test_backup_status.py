@@ -170,20 +170,49 @@ def test_an_event_per_failed_backup_job() -> None:
     assert backup_events({"lastBackup": {"lastFailureTime": NOW}}, status) == []
 
 
-def test_tracker_gauges() -> None:
+def _samples(tracker: BackupTracker) -> dict[tuple[str, str, str], float]:
+    return {
+        (sample.name, sample.labels["soradeployment_namespace"], sample.labels["soradeployment"]): (
+            sample.value
+        )
+        for family in tracker.collect()
+        for sample in family.samples
+    }
+
+
+def test_tracker_exports_one_series_per_soradeployment() -> None:
     tracker = BackupTracker()
-    tracker.record(
-        ("ns", "a"),
-        {
-            "lastBackup": {"lastSuccessTime": "2020-01-01T00:00:00Z", "lastFailureTime": NOW},
-            "conditions": [{"type": "BackupHealthy", "status": "False"}],
-        },
+    unhealthy = {
+        "lastBackup": {"lastSuccessTime": "2020-01-01T00:00:00Z", "lastFailureTime": NOW},
+        "conditions": [{"type": "BackupHealthy", "status": "False"}],
+    }
+    healthy = {
+        "lastBackup": {"lastSuccessTime": NOW},
+        "conditions": [{"type": "BackupHealthy", "status": "True"}],
+    }
+    tracker.record(("ns", "a"), unhealthy)
+    tracker.record(("ns", "b"), healthy)
+    samples = _samples(tracker)
+    assert samples[("sora_operator_backup_healthy", "ns", "a")] == 0
+    assert samples[("sora_operator_backup_healthy", "ns", "b")] == 1
+    assert samples[("sora_operator_backup_newest_verified_age_seconds", "ns", "a")] > 86400
+    assert samples[("sora_operator_backup_last_failure_timestamp_seconds", "ns", "a")] == (
+        _at(NOW).timestamp()
     )
-    assert tracker.newest_verified_age() > 0
-    assert tracker.last_failure() == _at(NOW).timestamp()
-    assert tracker.unhealthy() == 1
-    tracker.record(("ns", "a"), {})
-    assert tracker.unhealthy() == 0
+    assert ("sora_operator_backup_last_failure_timestamp_seconds", "ns", "b") not in samples
+    tracker.record(("ns", "a"), {})  # backups turned off
+    tracker.forget(("ns", "b"))  # SoraDeployment deleted
+    assert _samples(tracker) == {}
+
+
+def test_a_standby_exports_no_backup_series() -> None:
+    """Facts from before the Lease was lost would be stale: a standby says nothing."""
+    leading = [True]
+    tracker = BackupTracker(leading=lambda: leading[0])
+    tracker.record(("ns", "a"), {"conditions": [{"type": "BackupHealthy", "status": "False"}]})
+    assert _samples(tracker)
+    leading[0] = False
+    assert _samples(tracker) == {}
 
 
 def test_volume_holders_are_unfinished_pods_with_the_claim() -> None:

@@ -263,6 +263,15 @@ def test_turned_off_children_are_listed_as_absent() -> None:
         ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server"),
         ObjectRef("ServiceAccount", "sora-prod", "shop-backup"),
         ObjectRef("CronJob", "sora-prod", "shop-backup"),
+        ObjectRef("ServiceMonitor", "sora-prod", "shop-file-server"),
+        ObjectRef("ServiceMonitor", "sora-prod", "shop-feedback-api"),
+        ObjectRef("ServiceMonitor", "sora-prod", "shop-admin"),
+        ObjectRef("PrometheusRule", "sora-prod", "shop"),
+        ObjectRef("ConfigMap", "sora-prod", "shop-dashboard"),
+        ObjectRef("ServiceAccount", "sora-prod", "shop-admin"),
+        ObjectRef("Service", "sora-prod", "shop-admin"),
+        ObjectRef("Deployment", "sora-prod", "shop-admin"),
+        ObjectRef("NetworkPolicy", "sora-prod", "shop-admin"),
     }
 
 

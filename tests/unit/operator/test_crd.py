@@ -75,9 +75,37 @@ def test_spec_has_every_contract_section() -> None:
     } <= sections
 
 
-@pytest.mark.parametrize("path", ["monitoring", "admin"])
-def test_reserved_sections_keep_unknown_fields(path: str) -> None:
-    assert _spec_schema()["properties"][path]["x-kubernetes-preserve-unknown-fields"] is True
+def test_admin_is_a_structural_schema_with_its_fields() -> None:
+    admin = _spec_schema()["properties"]["admin"]
+    assert "x-kubernetes-preserve-unknown-fields" not in admin
+    assert {"enabled", "replicas", "resources", "sessionSecretName", "ingress"} <= set(
+        admin["properties"]
+    )
+    assert set(admin["properties"]["ingress"]["properties"]) == {"enabled", "sourceCidrs"}
+
+
+def test_admin_defaults_equal_the_operators_fallbacks() -> None:
+    admin = _spec_schema()["properties"]["admin"]["properties"]
+    fallback = spec.Admin()
+    assert (admin["enabled"]["default"], admin["replicas"]["default"]) == (
+        fallback.enabled,
+        fallback.replicas,
+    )
+    assert admin["ingress"]["properties"]["enabled"]["default"] is fallback.ingress.enabled
+    assert fallback.enabled is False  # opt-in: the panel can delete feedback
+
+
+def test_admin_source_cidrs_fit_in_one_alb_rule() -> None:
+    """An ALB rule holds five values: the path, the host and at most three addresses."""
+    ingress = _spec_schema()["properties"]["admin"]["properties"]["ingress"]
+    assert ingress["properties"]["sourceCidrs"]["maxItems"] == 3
+
+
+def test_admin_source_cidrs_with_another_ingress_class_are_refused_with_a_message() -> None:
+    rules = _spec_schema().get("x-kubernetes-validations", [])
+    assert any(
+        "admin.ingress.sourceCidrs" in rule["rule"] and "'alb'" in rule["rule"] for rule in rules
+    )
 
 
 @pytest.mark.parametrize("path", ["backup", "restore"])

@@ -110,7 +110,7 @@ def test_disabled_ingress_builds_nothing() -> None:
     assert ingress(sora("dev", ingress={"enabled": False})) is None
 
 
-def test_admin_path_is_not_routed_until_the_admin_panel_exists() -> None:
+def test_admin_path_is_not_routed_while_the_admin_panel_is_off() -> None:
     manifest = ingress(sora("dev"))
     assert manifest is not None
     assert not any(path.startswith("/admin") for path, _, _ in _routes(manifest))

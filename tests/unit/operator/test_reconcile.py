@@ -28,6 +28,8 @@ class FakeCluster:
         self.objects: dict[ObjectRef, dict[str, Any]] = {}
         self.writes: list[tuple[str, ObjectRef]] = []
         self.refuse: dict[ObjectRef, ApiError] = {}
+        #: What monitoring.coreos.com/v1 serves (the Prometheus Operator's CRDs).
+        self.monitoring_kinds = frozenset({"ServiceMonitor", "PrometheusRule"})
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         found = self.objects.get(ref)
@@ -56,6 +58,10 @@ class FakeCluster:
     def delete(self, ref: ObjectRef) -> None:
         self.writes.append(("delete", ref))
         self.objects.pop(ref, None)
+
+    def served_kinds(self, api_version: str) -> frozenset[str]:
+        assert api_version == "monitoring.coreos.com/v1"
+        return self.monitoring_kinds
 
     def _check(self, ref: ObjectRef) -> None:
         if ref in self.refuse:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from sora_operator.builders.admin import admin_deployment
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.fileserver import file_server_deployment
 from sora_operator.spec import SoraDeployment
 from tests.unit.operator.factories import pod_spec, sora
 
 Builder = Callable[[SoraDeployment, str], dict[str, Any]]
-BUILDERS: list[Builder] = [file_server_deployment, feedback_api_deployment]
-IDS = ["file-server", "feedback-api"]
+
+
+def _admin_panel(platform: SoraDeployment, _config_checksum: str) -> dict[str, Any]:
+    """The admin panel's Deployment, turned on (it is off by default)."""
+    built = admin_deployment(replace(platform, admin=replace(platform.admin, enabled=True)))
+    assert built is not None
+    return built
+
+
+BUILDERS: list[Builder] = [file_server_deployment, feedback_api_deployment, _admin_panel]
+IDS = ["file-server", "feedback-api", "admin"]
 
 
 def _all_containers(build: Builder) -> list[dict[str, Any]]:

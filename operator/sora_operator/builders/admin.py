@@ -1,0 +1,97 @@
+"""The admin panel Deployment (``sora-admin``), built only when ``spec.admin.enabled``.
+
+The panel keeps no state: its sessions are HMAC-signed cookies under
+SESSION_SECRET, so any replica checks any cookie and several pods roll like
+the file server (``maxUnavailable: 0``). It talks to both APIs through their
+Services, with the feedback API's ADMIN_TOKEN; its non-secret settings are
+few and in the pod's env, so a change to them rolls the panel (no ConfigMap).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sora_operator.builders import configmap, labels, layout, names, pods
+from sora_operator.spec import SoraDeployment
+
+COMPONENT: Final = "admin"
+
+
+def admin_deployment(sora: SoraDeployment) -> dict[str, Any] | None:
+    if not sora.admin.enabled:
+        return None
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": labels.metadata(sora, names.admin(sora), COMPONENT),
+        "spec": {
+            "replicas": sora.admin.replicas,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": labels.selector_labels(sora, COMPONENT)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": _pod_template(sora),
+        },
+    }
+
+
+def settings(sora: SoraDeployment) -> dict[str, str]:
+    """The panel's non-secret environment: the shared settings and where both APIs are."""
+    return {
+        **configmap.shared_settings(sora),
+        "PORT": str(layout.ADMIN_PORT),
+        "FEEDBACK_API_URL": names.service_url(
+            sora, names.feedback_api(sora), layout.FEEDBACK_API_PORT
+        ),
+        "FILE_SERVER_URL": names.service_url(
+            sora, names.file_server(sora), layout.FILE_SERVER_PORT
+        ),
+    }
+
+
+def _pod_template(sora: SoraDeployment) -> dict[str, Any]:
+    tmp_volume, tmp_mount = pods.tmp_volume()
+    plain = settings(sora)
+    pod: dict[str, Any] = {
+        "serviceAccountName": names.admin(sora),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pods.pod_security_context(),
+        "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
+        "containers": [_container(sora, plain, tmp_mount)],
+        "volumes": [tmp_volume],
+    }
+    # The digest the other pods carry for their ConfigMap, here of the plain env.
+    return pods.service_pod_template(sora, COMPONENT, pod, configmap.checksum({"data": plain}))
+
+
+def _container(
+    sora: SoraDeployment, plain: dict[str, str], tmp_mount: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "name": COMPONENT,
+        "image": sora.image.reference,
+        "imagePullPolicy": sora.image.pull_policy,
+        "command": [layout.ADMIN_COMMAND],
+        "ports": [
+            {"name": layout.HTTP_PORT_NAME, "containerPort": layout.ADMIN_PORT, "protocol": "TCP"}
+        ],
+        "env": [
+            *({"name": key, "value": value} for key, value in plain.items()),
+            # The feedback API's own token: the panel signs people in with it and sends it on.
+            *pods.secret_env(sora, "ADMIN_TOKEN", "IP_SALT"),
+            _session_secret(sora),
+        ],
+        "resources": sora.admin.resources.as_manifest(),
+        "securityContext": pods.container_security_context(),
+        "lifecycle": pods.pre_stop_pause(),
+        **pods.health_probes(),
+        "volumeMounts": [tmp_mount],
+    }
+
+
+def _session_secret(sora: SoraDeployment) -> dict[str, Any]:
+    reference = {"name": sora.admin.session_secret_name, "key": "SESSION_SECRET"}
+    return {"name": "SESSION_SECRET", "valueFrom": {"secretKeyRef": reference}}
