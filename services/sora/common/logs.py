@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -30,12 +31,20 @@ class JsonFormatter(logging.Formatter):
         super().__init__()
         self._service = service
         self._environment = environment
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self, created: float) -> str:
+        """ISO 8601 UTC with milliseconds; the part up to the second is reused within it."""
+        second = int(created)
+        if second != self._second:
+            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        return f"{self._second_text}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
-                timespec="milliseconds"
-            ),
+            "timestamp": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "service": self._service,
             "environment": self._environment,
@@ -53,6 +62,43 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """One ``write(2)`` per record, straight to the stream's file descriptor, without a lock.
+
+    A single write of one line is not interleaved with another thread's or
+    process's (the kernel serialises writes to a pipe up to PIPE_BUF, and to a
+    file opened for appending), so the handler lock that StreamHandler takes
+    around its buffered write and flush is not needed: under load the request
+    threads no longer queue behind each other to log. A stream without a file
+    descriptor (a test's capture buffer) is written as StreamHandler does.
+    """
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if self._descriptor() is None:
+            return bool(super().handle(record))
+        if self.filter(record):
+            self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        descriptor = self._descriptor()
+        if descriptor is None:
+            super().emit(record)
+            return
+        try:
+            line = (self.format(record) + "\n").encode("utf-8", "replace")
+            while line:
+                line = line[os.write(descriptor, line) :]
+        except Exception:  # logging must never raise into the caller
+            self.handleError(record)
+
+    def _descriptor(self) -> int | None:
+        try:
+            return int(self.stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            return None
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)-7s {service} %(name)s: %(message)s")
@@ -60,7 +106,7 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(service: str, environment: str, level: str, fmt: str) -> None:
     """Route every logger (gunicorn's included) through one stderr handler."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LineHandler(sys.stderr)
     formatter: logging.Formatter = (
         JsonFormatter(service, environment) if fmt == "json" else TextFormatter(service)
     )

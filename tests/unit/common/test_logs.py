@@ -1,0 +1,109 @@
+"""The JSON log lines: their shape, one write per line, and request ids."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from sora.common.logs import JsonFormatter, LineHandler
+from sora.common.web import RequestIds
+
+
+@pytest.fixture
+def pipe() -> Iterator[tuple[io.TextIOWrapper, int]]:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    writer = os.fdopen(write_fd, "w")
+    yield writer, read_fd
+    writer.close()
+    os.close(read_fd)
+
+
+def _logger(handler: logging.Handler) -> logging.Logger:
+    handler.setFormatter(JsonFormatter("sora-test", "test"))
+    logger = logging.getLogger(f"sora.test.{id(handler)}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+def _drain(read_fd: int) -> list[str]:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(read_fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode().splitlines()
+
+
+def test_one_json_line_per_record_on_the_descriptor(pipe: tuple[io.TextIOWrapper, int]) -> None:
+    writer, read_fd = pipe
+    logger = _logger(LineHandler(writer))
+    logger.info("stored %s", "1", extra={"route": "/api/feedback"})
+    (line,) = _drain(read_fd)
+    entry = json.loads(line)
+    assert entry["message"] == "stored 1"
+    assert entry["route"] == "/api/feedback"
+    assert {"timestamp", "level", "service", "environment"} <= set(entry)
+
+
+def test_lines_from_many_threads_never_interleave(pipe: tuple[io.TextIOWrapper, int]) -> None:
+    writer, read_fd = pipe
+    logger = _logger(LineHandler(writer))
+    lines: list[str] = []
+    done = threading.Event()
+
+    def reader() -> None:  # keep the pipe from filling up
+        while not done.is_set():
+            lines.extend(_drain(read_fd))
+        lines.extend(_drain(read_fd))
+
+    def write(n: int) -> None:
+        for i in range(300):
+            logger.info("thread %d line %d", n, i, extra={"padding": "x" * 500})
+
+    drain = threading.Thread(target=reader)
+    drain.start()
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    drain.join()
+    assert len(lines) == 1200
+    assert all(json.loads(line)["padding"] == "x" * 500 for line in lines)
+
+
+def test_a_stream_without_a_descriptor_still_gets_the_lines() -> None:
+    stream = io.StringIO()
+    _logger(LineHandler(stream)).warning("no descriptor")
+    assert json.loads(stream.getvalue())["message"] == "no descriptor"
+
+
+@pytest.mark.parametrize("created", [0.0, 1764300000.0, 1764300000.0005, 1764300000.9999])
+def test_the_timestamp_is_iso_8601_utc_with_milliseconds(created: float) -> None:
+    record = logging.LogRecord("x", logging.INFO, "x", 1, "m", None, None)
+    record.created = created
+    entry = json.loads(JsonFormatter("s", "e").format(record))
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert entry["timestamp"] == expected
+
+
+def test_request_ids_are_unique_and_well_formed() -> None:
+    ids = RequestIds()
+    issued = [ids.next() for _ in range(10_000)]
+    assert len(set(issued)) == len(issued)
+    assert all(len(value) <= 128 and value.replace("-", "").isalnum() for value in issued)
