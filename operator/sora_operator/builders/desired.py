@@ -59,6 +59,7 @@ def desired_state(
         ObjectRef("PodDisruptionBudget", sora.namespace, names.file_server(sora)): (
             pdb.file_server_budget(sora)
         ),
+        ObjectRef("PodDisruptionBudget", sora.namespace, names.admin(sora)): pdb.admin_budget(sora),
         ObjectRef("Ingress", sora.namespace, names.ingress(sora)): ingress.ingress(sora),
         ObjectRef("HorizontalPodAutoscaler", sora.namespace, names.file_server(sora)): (
             hpa.file_server_autoscaler(sora, bounds)

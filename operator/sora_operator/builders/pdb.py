@@ -1,13 +1,13 @@
-"""PodDisruptionBudgets: keep one file server during voluntary disruptions, never block drains.
+"""PodDisruptionBudgets: keep one pod of a service during voluntary disruptions, never block drains.
 
 With more than one file server, at least one stays up while nodes drain. A
 single pod gets no budget: ``minAvailable: 1`` would block every drain forever,
 and anything looser protects nothing. An autoscaled file server may run one pod
 or several (a night window may allow 1), so its budget is ``maxUnavailable: 1``:
 with several pods one at a time goes and at least one stays; with a single pod
-the drain proceeds. For the same reason the
-feedback API (always one pod) has none. Unhealthy pods may always be evicted,
-so a broken pod never holds a drain.
+the drain proceeds. The admin panel, with several pods, keeps one as the file
+server does. For the same reason the feedback API (always one pod) has none.
+Unhealthy pods may always be evicted, so a broken pod never holds a drain.
 """
 
 from __future__ import annotations
@@ -21,13 +21,27 @@ from sora_operator.spec import SoraDeployment
 def file_server_budget(sora: SoraDeployment) -> dict[str, Any] | None:
     if not sora.file_server.autoscaled and sora.file_server.replicas <= 1:
         return None
+    limit = {"maxUnavailable": 1} if sora.file_server.autoscaled else {"minAvailable": 1}
+    return _budget(sora, names.file_server(sora), "file-server", limit)
+
+
+def admin_budget(sora: SoraDeployment) -> dict[str, Any] | None:
+    """Several admin panel pods: one stays while nodes drain (one pod: no budget)."""
+    if not sora.admin.enabled or sora.admin.replicas <= 1:
+        return None
+    return _budget(sora, names.admin(sora), "admin", {"minAvailable": 1})
+
+
+def _budget(
+    sora: SoraDeployment, name: str, component: str, limit: dict[str, int]
+) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": labels.metadata(sora, names.file_server(sora), "file-server"),
+        "metadata": labels.metadata(sora, name, component),
         "spec": {
-            **({"maxUnavailable": 1} if sora.file_server.autoscaled else {"minAvailable": 1}),
-            "selector": {"matchLabels": labels.selector_labels(sora, "file-server")},
+            **limit,
+            "selector": {"matchLabels": labels.selector_labels(sora, component)},
             "unhealthyPodEvictionPolicy": "AlwaysAllow",
         },
     }

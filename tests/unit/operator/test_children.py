@@ -239,6 +239,15 @@ def test_an_autoscaled_file_server_gets_a_budget() -> None:
     assert pdb.file_server_budget(sora("dev", fileServer={"autoscaling": {"enabled": True}}))
 
 
+def test_several_admin_panels_keep_one_and_a_single_one_gets_no_budget() -> None:
+    budget = pdb.admin_budget(sora("prod", admin={"enabled": True, "replicas": 2}))
+    assert budget is not None
+    assert budget["spec"]["minAvailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "sora-admin"
+    assert pdb.admin_budget(sora("prod", admin={"enabled": True})) is None
+    assert pdb.admin_budget(sora("prod", admin={"enabled": False, "replicas": 2})) is None
+
+
 # -- The whole desired state ----------------------------------------------------------
 
 
@@ -260,6 +269,7 @@ def test_turned_off_children_are_listed_as_absent() -> None:
     assert set(state.absent) == {
         ObjectRef("Ingress", "sora-prod", "shop"),
         ObjectRef("PodDisruptionBudget", "sora-prod", "shop-file-server"),
+        ObjectRef("PodDisruptionBudget", "sora-prod", "shop-admin"),
         ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server"),
         ObjectRef("ServiceAccount", "sora-prod", "shop-backup"),
         ObjectRef("CronJob", "sora-prod", "shop-backup"),
