@@ -34,7 +34,6 @@ import yaml
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import (
-    NodeLeaseKeeper,
     VolumeProvisioner,
     install_crd,
     operator_environment,
@@ -221,7 +220,7 @@ def _run(settings: Settings, work: Path) -> str:
         install_crd(cluster)
         ensure_nodes(cluster, admin, 2 * (settings.count + 1))
         kubeconfig = operator_kubeconfig(cluster, work / "operator-kubeconfig")
-        with VolumeProvisioner(cluster.api_client()), NodeLeaseKeeper(cluster.api_client()):
+        with VolumeProvisioner(cluster.api_client()):
             operator = start_operator(kubeconfig, work, settings)
             try:
                 one = measure_one(cluster, admin, settings.timeout_seconds)
@@ -263,8 +262,8 @@ def _report(settings: Settings, one: float, many: float, rss: float, steady: Ste
     return f"""## Operator
 
 `python -m benchmarks operator`: local control plane (etcd, kube-apiserver,
-controller manager, scheduler, kwok nodes whose Leases the benchmark also renews,
-see `NodeLeaseKeeper`); `sora-operator` as a real process with exactly its RBAC,
+controller manager with a 15-minute node grace period, scheduler, kwok nodes);
+`sora-operator` as a real process with exactly its RBAC,
 leader election on, resync every {settings.resync_seconds:.0f} s;
 {settings.count} dev SoraDeployments in {NAMESPACES} namespaces (two pods and
 fourteen objects each); volumes bound by the test provisioner, pods simulated by kwok.

@@ -87,6 +87,9 @@ SERVICE_CIDR = "10.0.0.0/24"
 SERVICE_IP = "10.0.0.1"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+#: How long a node may go without a heartbeat before the node controller calls it
+#: NotReady (kube-controller-manager's default is 50 s).
+NODE_MONITOR_GRACE = "15m"
 CLUSTER_STATE_NAME = "cluster"  # hack/cluster.sh's state directory under run/
 
 Log = Callable[[str], None]
@@ -1075,6 +1078,10 @@ class ControlPlane:
                 f"--cluster-signing-cert-file={pki / 'ca.crt'}",
                 f"--cluster-signing-key-file={pki / 'ca.key'}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
+                # kwok renews its simulated nodes' Leases late on a busy 2-core machine;
+                # with the default 50 s grace the node controller would mark the nodes
+                # NotReady, and their pods with them, for reasons no test is about.
+                f"--node-monitor-grace-period={NODE_MONITOR_GRACE}",
                 "--profiling=false",
                 "--v=1",
             ],

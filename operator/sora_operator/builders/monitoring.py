@@ -24,9 +24,9 @@ from typing import Any, Final
 
 from sora.monitoring import DASHBOARD_LABEL, alert_rules, dashboard
 from sora_operator.builders import labels, layout, names
+from sora_operator.monitoring import API_GROUP_VERSION
 from sora_operator.spec import SoraDeployment
 
-API_VERSION: Final = "monitoring.coreos.com/v1"
 COMPONENT: Final = "monitoring"
 METRICS_PATH: Final = "/metrics"
 #: The annotation kube-prometheus-stack's sidecar reads a dashboard's folder from
@@ -58,7 +58,7 @@ def service_monitor_names(sora: SoraDeployment) -> list[str]:
 def _service_monitor(sora: SoraDeployment, service: str, component: str) -> dict[str, Any]:
     monitoring = sora.monitoring
     return {
-        "apiVersion": API_VERSION,
+        "apiVersion": API_GROUP_VERSION,
         "kind": "ServiceMonitor",
         "metadata": _metadata(sora, service, component),
         "spec": {
@@ -80,7 +80,7 @@ def prometheus_rule(sora: SoraDeployment) -> dict[str, Any] | None:
     if not sora.monitoring.prometheus_rule:
         return None
     return {
-        "apiVersion": API_VERSION,
+        "apiVersion": API_GROUP_VERSION,
         "kind": "PrometheusRule",
         "metadata": _metadata(sora, names.prometheus_rule(sora), COMPONENT),
         "spec": alert_rules(sora.namespace, sora.name),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,54 +138,6 @@ def _volume_for(claim: Any) -> dict[str, Any]:
             },
         },
     }
-
-
-class NodeLeaseKeeper:
-    """Renews the kwok nodes' Leases every few seconds, beside kwok.
-
-    On a busy 2-core machine kwok, busy moving pods, renews its nodes' Leases
-    late; the node controller then marks the nodes NotReady and their pods
-    NotReady for good (kwok does not bring them back), and tests time out for a
-    reason that has nothing to do with the operator. The nodes are simulated
-    anyway: this keeps their heartbeat, and touches nothing the operator reads
-    or writes.
-    """
-
-    def __init__(self, api_client: Any) -> None:
-        from kubernetes import client
-
-        self._leases = client.CoordinationV1Api(api_client)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="node-leases", daemon=True)
-
-    def __enter__(self) -> NodeLeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(5):
-            with contextlib.suppress(Exception):
-                self._renew_all()
-
-    def _renew_all(self) -> None:
-        from kubernetes import client
-
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        for node in client.CoreV1Api(self._leases.api_client).list_node().items:
-            name = node.metadata.name
-            renewal = {"spec": {"holderIdentity": name, "renewTime": now}}
-            try:
-                self._leases.patch_namespaced_lease(name, "kube-node-lease", renewal)
-            except client.ApiException as error:
-                if error.status != 404:
-                    raise
-                lease = {"metadata": {"name": name}, **renewal}
-                lease["spec"]["leaseDurationSeconds"] = 40
-                self._leases.create_namespaced_lease("kube-node-lease", lease)
 
 
 def operator_environment(

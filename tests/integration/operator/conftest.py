@@ -3,8 +3,7 @@
 * ``operator_access``: the CRD installed, and a kubeconfig for a ServiceAccount bound
   to exactly ``operator/sora_operator/rbac.yaml`` (so every test also proves the
   RBAC is enough).
-* ``volume_provisioner``: binds pending claims to PersistentVolumes, and renews kwok's
-  node Leases (cluster_setup.py).
+* ``volume_provisioner``: binds pending claims to PersistentVolumes (cluster_setup.py).
 * ``start_operator``: runs ``.venv/bin/sora-operator`` as a real process.
 """
 
@@ -20,7 +19,6 @@ import pytest
 from sora_operator.kube import KubeClient
 from tests.integration.operator.cluster_setup import (
     OPERATOR_NAMESPACE,
-    NodeLeaseKeeper,
     VolumeProvisioner,
     install_crd,
     operator_environment,
@@ -53,8 +51,8 @@ def operator_access(
 
 @pytest.fixture(scope="session")
 def volume_provisioner(kube_cluster: KubeCluster) -> Iterator[None]:
-    """Binds claims to volumes, and keeps kwok's nodes Ready on a loaded machine."""
-    with VolumeProvisioner(kube_cluster.api_client()), NodeLeaseKeeper(kube_cluster.api_client()):
+    """Binds claims to volumes (the control plane has no storage provisioner)."""
+    with VolumeProvisioner(kube_cluster.api_client()):
         yield
 
 
