@@ -18,8 +18,8 @@ from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.reconcile import Reconciler, random_admin_secret_values, random_secret_values
 from sora_operator.spec import SoraDeployment, SpecError
 from sora_operator.status import compute_status, rollout
-from tests.unit.operator.factories import IMAGE, body, container, env_value, pod_spec, sora
-from tests.unit.operator.test_reconcile import FakeCluster
+from tests.unit.operator.conftest import FakeCluster
+from tests.unit.operator.factories import body, container, env_value, pod_spec, sora
 
 NAMESPACE = "sora-prod"
 ADMIN = {"enabled": True}
@@ -339,23 +339,6 @@ def test_a_disabled_admin_panel_removes_its_counts_from_the_status() -> None:
 
 
 # -- reconcile ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cluster() -> FakeCluster:
-    return FakeCluster()
-
-
-@pytest.fixture
-def reconciler(cluster: FakeCluster) -> Reconciler:
-    values = {"ENCRYPTION_KEY": "e" * 43, "IP_SALT": "s" * 43, "ADMIN_TOKEN": "a" * 43}
-    return Reconciler(
-        cluster,
-        IMAGE,
-        clock=lambda: "2026-01-01T00:00:00Z",
-        generate_secret_values=lambda: values,
-        generate_admin_secret_values=lambda: {"SESSION_SECRET": "k" * 43},
-    )
 
 
 def _spec(enabled: bool) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from sora_operator.backups import (
 )
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Reconciler
+from tests.unit.operator.conftest import FakeCluster
 from tests.unit.operator.factories import IMAGE, body, sora
-from tests.unit.operator.test_reconcile import FakeCluster
 
 NOW = "2026-11-28T04:00:00Z"
 BACKUP = {"enabled": True, "bucket": "shop-backups"}

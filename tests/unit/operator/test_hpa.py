@@ -17,8 +17,8 @@ from sora_operator.reconcile import Reconciler
 from sora_operator.replicas import HANDOVER_MANAGER, handover_manifest, needs_handover
 from sora_operator.schedules import Bounds
 from sora_operator.spec import SpecError
+from tests.unit.operator.conftest import FakeCluster
 from tests.unit.operator.factories import IMAGE, body, crd_schema, sora
-from tests.unit.operator.test_reconcile import FakeCluster
 
 HPA = ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server")
 DEPLOYMENT = ObjectRef("Deployment", "sora-prod", "shop-file-server")

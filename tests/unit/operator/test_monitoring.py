@@ -14,8 +14,8 @@ from sora_operator.monitoring import monitoring_events, monitoring_status
 from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.reconcile import Reconciler
 from sora_operator.spec import SoraDeployment, parse
+from tests.unit.operator.conftest import FakeCluster
 from tests.unit.operator.factories import IMAGE, body, sora
-from tests.unit.operator.test_reconcile import FakeCluster
 
 ALL_ON = {
     "serviceMonitors": {"enabled": True, "interval": "15s", "scrapeTimeout": "5s"},
@@ -173,10 +173,10 @@ def test_one_event_when_skipping_starts_and_one_when_it_ends() -> None:
     ]
 
 
-def test_a_cluster_without_the_crds_converges_without_problems() -> None:
-    cluster = FakeCluster()
+def test_a_cluster_without_the_crds_converges_without_problems(
+    cluster: FakeCluster, reconciler: Reconciler
+) -> None:
     cluster.monitoring_kinds = frozenset()
-    reconciler = Reconciler(cluster, IMAGE, clock=lambda: "2026-01-01T00:00:00Z")
     outcome = reconciler.reconcile(body({"environment": "prod", "monitoring": ALL_ON}))
     assert outcome.problems == []
     assert outcome.status["monitoring"]["state"] == "Skipped"
@@ -184,9 +184,9 @@ def test_a_cluster_without_the_crds_converges_without_problems() -> None:
     assert DASHBOARD in cluster.objects
 
 
-def test_turning_monitoring_off_deletes_what_it_made() -> None:
-    cluster = FakeCluster()
-    reconciler = Reconciler(cluster, IMAGE, clock=lambda: "2026-01-01T00:00:00Z")
+def test_turning_monitoring_off_deletes_what_it_made(
+    cluster: FakeCluster, reconciler: Reconciler
+) -> None:
     reconciler.reconcile(body({"environment": "prod", "monitoring": ALL_ON}))
     assert MONITORING_REFS | {DASHBOARD} <= set(cluster.objects)
     outcome = reconciler.reconcile(body({"environment": "prod"}))
