@@ -37,6 +37,19 @@ def _create(kube_cluster: KubeCluster, namespace: str, **spec: Any) -> None:
     kube_cluster.apply(sora_deployment(NAME, namespace, {"environment": "dev", **spec}))
 
 
+def _ready(
+    kube_cluster: KubeCluster,
+    admin: KubeClient,
+    start_operator: StartOperator,
+    namespace: str,
+    **spec: Any,
+) -> dict[str, Any]:
+    """An operator for ``namespace`` and a SoraDeployment there, waited for until Ready."""
+    start_operator(namespace)
+    _create(kube_cluster, namespace, **spec)
+    return wait_ready(admin, namespace, NAME)
+
+
 def test_applying_a_soradeployment_creates_every_child(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
@@ -54,9 +67,7 @@ def test_applying_a_soradeployment_creates_every_child(
 def test_children_carry_the_spec_and_an_owner_reference(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace, image={"tag": "9.9.9"})
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace, image={"tag": "9.9.9"})
     file_server = _deployment(admin, kube_namespace, "file-server")
     container = file_server["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "sora/services:9.9.9"
@@ -81,9 +92,7 @@ def test_the_generated_secret_holds_strong_random_values(
 def test_deployments_become_available_and_ready_turns_true(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    body = wait_ready(admin, kube_namespace, NAME)
+    body = _ready(kube_cluster, admin, start_operator, kube_namespace)
     assert body["status"]["fileServer"]["ready"] == "1/1"
     assert body["status"]["feedbackApi"]["readyReplicas"] == 1
     assert body["status"]["observedGeneration"] == body["metadata"]["generation"]
@@ -145,9 +154,7 @@ def test_a_converged_platform_gets_no_writes_over_several_resyncs(
 def test_a_deleted_child_comes_back(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     service = ObjectRef("Service", kube_namespace, f"{NAME}-feedback-api")
     old_uid = admin.get(service)["metadata"]["uid"]  # type: ignore[index]
     kube_cluster.kubectl("delete", "service", service.name, "-n", kube_namespace)
@@ -161,9 +168,7 @@ def test_a_deleted_child_comes_back(
 def test_an_edited_child_is_put_back(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     kube_cluster.kubectl(
         "scale", "deployment", f"{NAME}-file-server", "--replicas=4", "-n", kube_namespace
     )
@@ -177,9 +182,7 @@ def test_an_edited_child_is_put_back(
 def test_an_edited_configmap_value_is_put_back(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     ref = ObjectRef("ConfigMap", kube_namespace, f"{NAME}-feedback-api")
     kube_cluster.kubectl(
         "patch",
@@ -201,9 +204,7 @@ def test_an_edited_configmap_value_is_put_back(
 def test_a_spec_change_rolls_out_the_new_configuration(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     before = _deployment(admin, kube_namespace, "file-server")
     _create(kube_cluster, kube_namespace, fileServer={"cacheSize": "2Gi", "replicas": 2})
 
@@ -226,9 +227,7 @@ def test_a_spec_change_rolls_out_the_new_configuration(
 def test_a_spec_change_leaves_the_other_component_untouched(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     feedback_version = _deployment(admin, kube_namespace, "feedback-api")["metadata"]["generation"]
     _create(kube_cluster, kube_namespace, fileServer={"cacheSize": "2Gi"})
     wait_for(
@@ -245,9 +244,7 @@ def test_a_spec_change_leaves_the_other_component_untouched(
 def test_deletion_cascades_and_keeps_the_database_volume(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     kube_cluster.kubectl("delete", "sora", NAME, "-n", kube_namespace, "--wait=true")
     deployment = ObjectRef("Deployment", kube_namespace, f"{NAME}-file-server")
     wait_for(lambda: admin.get(deployment) is None, 30, "the Deployment to be garbage-collected")
@@ -258,9 +255,13 @@ def test_deletion_cascades_and_keeps_the_database_volume(
 def test_deletion_removes_the_database_volume_when_not_retained(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace, feedbackApi={"database": {"retainOnDelete": False}})
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(
+        kube_cluster,
+        admin,
+        start_operator,
+        kube_namespace,
+        feedbackApi={"database": {"retainOnDelete": False}},
+    )
     kube_cluster.kubectl("delete", "sora", NAME, "-n", kube_namespace, "--wait=true")
     claim = ObjectRef("PersistentVolumeClaim", kube_namespace, f"{NAME}-feedback-db")
     wait_for(
@@ -273,9 +274,7 @@ def test_deletion_removes_the_database_volume_when_not_retained(
 def test_a_recreated_soradeployment_adopts_the_kept_volume_and_secret(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
     secret = ObjectRef("Secret", kube_namespace, f"{NAME}-secrets")
     key_before = admin.get(secret)["data"]["ENCRYPTION_KEY"]  # type: ignore[index]
     kube_cluster.kubectl("delete", "sora", NAME, "-n", kube_namespace, "--wait=true")
@@ -306,9 +305,7 @@ def test_an_existing_secret_is_never_changed(
     secret = ObjectRef("Secret", kube_namespace, "mine")
     before = admin.get(secret)
     assert before is not None
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace, feedbackApi={"secretName": "mine"})
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace, feedbackApi={"secretName": "mine"})
     after = admin.get(secret)
     assert after is not None
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
@@ -365,9 +362,7 @@ def test_a_name_taken_by_a_foreign_object_degrades_without_taking_it_over(
 def test_events_record_what_the_operator_created(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    start_operator(kube_namespace)
-    _create(kube_cluster, kube_namespace)
-    wait_ready(admin, kube_namespace, NAME)
+    _ready(kube_cluster, admin, start_operator, kube_namespace)
 
     def created_events() -> list[str]:
         events = kube_cluster.get_json(
