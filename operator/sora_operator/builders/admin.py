@@ -70,26 +70,21 @@ def _pod_template(sora: SoraDeployment) -> dict[str, Any]:
 def _container(
     sora: SoraDeployment, plain: dict[str, str], tmp_mount: dict[str, Any]
 ) -> dict[str, Any]:
-    return {
-        "name": COMPONENT,
-        "image": sora.image.reference,
-        "imagePullPolicy": sora.image.pull_policy,
-        "command": [layout.ADMIN_COMMAND],
-        "ports": [
-            {"name": layout.HTTP_PORT_NAME, "containerPort": layout.ADMIN_PORT, "protocol": "TCP"}
-        ],
-        "env": [
-            *({"name": key, "value": value} for key, value in plain.items()),
-            # The feedback API's own token: the panel signs people in with it and sends it on.
-            *pods.secret_env(sora, "ADMIN_TOKEN", "IP_SALT"),
-            _session_secret(sora),
-        ],
-        "resources": sora.admin.resources.as_manifest(),
-        "securityContext": pods.container_security_context(),
-        "lifecycle": pods.pre_stop_pause(),
-        **pods.health_probes(),
-        "volumeMounts": [tmp_mount],
-    }
+    env = [
+        *({"name": key, "value": value} for key, value in plain.items()),
+        # The feedback API's own token: the panel signs people in with it and sends it on.
+        *pods.secret_env(sora, "ADMIN_TOKEN", "IP_SALT"),
+        _session_secret(sora),
+    ]
+    return pods.service_container(
+        sora,
+        COMPONENT,
+        command=layout.ADMIN_COMMAND,
+        port=layout.ADMIN_PORT,
+        env=env,
+        resources=sora.admin.resources,
+        mounts=[tmp_mount],
+    )
 
 
 def _session_secret(sora: SoraDeployment) -> dict[str, Any]:

@@ -52,26 +52,16 @@ def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
 
 
 def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "name": COMPONENT,
-        "image": sora.image.reference,
-        "imagePullPolicy": sora.image.pull_policy,
-        "command": [layout.FEEDBACK_API_COMMAND],
-        "ports": [
-            {
-                "name": layout.HTTP_PORT_NAME,
-                "containerPort": layout.FEEDBACK_API_PORT,
-                "protocol": "TCP",
-            }
-        ],
-        "env": [
+    return pods.service_container(
+        sora,
+        COMPONENT,
+        command=layout.FEEDBACK_API_COMMAND,
+        port=layout.FEEDBACK_API_PORT,
+        env=[
             {"name": "PORT", "value": str(layout.FEEDBACK_API_PORT)},
             *pods.secret_env(sora, *SECRET_KEYS),
         ],
-        "envFrom": [{"configMapRef": {"name": names.feedback_api(sora)}}],
-        "resources": sora.feedback_api.resources.as_manifest(),
-        "securityContext": pods.container_security_context(),
-        "lifecycle": pods.pre_stop_pause(),
-        **pods.health_probes(),
-        "volumeMounts": mounts,
-    }
+        resources=sora.feedback_api.resources,
+        mounts=mounts,
+        config_map=names.feedback_api(sora),
+    )

@@ -62,29 +62,19 @@ def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
 
 
 def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "name": COMPONENT,
-        "image": sora.image.reference,
-        "imagePullPolicy": sora.image.pull_policy,
-        "command": [layout.FILE_SERVER_COMMAND],
-        "ports": [
-            {
-                "name": layout.HTTP_PORT_NAME,
-                "containerPort": layout.FILE_SERVER_PORT,
-                "protocol": "TCP",
-            }
-        ],
-        "env": [
+    return pods.service_container(
+        sora,
+        COMPONENT,
+        command=layout.FILE_SERVER_COMMAND,
+        port=layout.FILE_SERVER_PORT,
+        env=[
             {"name": "PORT", "value": str(layout.FILE_SERVER_PORT)},
             *pods.secret_env(sora, "IP_SALT"),
         ],
-        "envFrom": [{"configMapRef": {"name": names.file_server(sora)}}],
-        "resources": sora.file_server.resources.as_manifest(),
-        "securityContext": pods.container_security_context(),
-        "lifecycle": pods.pre_stop_pause(),
-        **pods.health_probes(),
-        "volumeMounts": mounts,
-    }
+        resources=sora.file_server.resources,
+        mounts=mounts,
+        config_map=names.file_server(sora),
+    )
 
 
 def _sample_catalog_container(sora: SoraDeployment) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Pod pieces both services share: hardening, probes, writable paths, secret env.
+"""Pod pieces the services share: hardening, probes, writable paths, secret env.
 
 Hardened as the restricted Pod Security Standard asks: non-root, no privilege
 escalation, every capability dropped, seccomp RuntimeDefault, and a read-only
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sora_operator.builders import labels, layout
-from sora_operator.spec import GROUP, SoraDeployment
+from sora_operator.spec import GROUP, Resources, SoraDeployment
 
 CONFIG_CHECKSUM_ANNOTATION: Final = f"{GROUP}/config-checksum"
 LOG_RETENTION_ANNOTATION: Final = f"{GROUP}/log-retention-days"
@@ -63,6 +63,36 @@ def health_probes() -> dict[str, Any]:
 def pre_stop_pause() -> dict[str, Any]:
     """Keep serving while the load balancer deregisters the pod (no shell needed)."""
     return {"preStop": {"sleep": {"seconds": PRE_STOP_PAUSE_SECONDS}}}
+
+
+def service_container(
+    sora: SoraDeployment,
+    component: str,
+    *,
+    command: str,
+    port: int,
+    env: list[dict[str, Any]],
+    resources: Resources,
+    mounts: list[dict[str, Any]],
+    config_map: str | None = None,
+) -> dict[str, Any]:
+    """A service's container: the image's command on its named port, hardened and probed."""
+    container: dict[str, Any] = {
+        "name": component,
+        "image": sora.image.reference,
+        "imagePullPolicy": sora.image.pull_policy,
+        "command": [command],
+        "ports": [{"name": layout.HTTP_PORT_NAME, "containerPort": port, "protocol": "TCP"}],
+        "env": env,
+        "resources": resources.as_manifest(),
+        "securityContext": container_security_context(),
+        "lifecycle": pre_stop_pause(),
+        **health_probes(),
+        "volumeMounts": mounts,
+    }
+    if config_map is not None:
+        container["envFrom"] = [{"configMapRef": {"name": config_map}}]
+    return container
 
 
 def secret_env(sora: SoraDeployment, *keys: str) -> list[dict[str, Any]]:
