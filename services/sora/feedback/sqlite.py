@@ -421,12 +421,17 @@ def _submit(conn: sqlite3.Connection, entry: NewFeedback) -> SubmitResult:
     return SubmitResult(int(feedback_id), replaced=True)
 
 
-def _set_hidden(conn: sqlite3.Connection, request: tuple[int, bool]) -> bool:
-    feedback_id, hidden = request
-    row = conn.execute(
+def _counted_row(conn: sqlite3.Connection, feedback_id: int) -> Any:
+    """What the aggregates count of one feedback row: target, rating, hidden, time (or None)."""
+    return conn.execute(
         "SELECT target_ref, rating, hidden, submitted_at FROM feedback WHERE id = ?",
         (feedback_id,),
     ).fetchone()
+
+
+def _set_hidden(conn: sqlite3.Connection, request: tuple[int, bool]) -> bool:
+    feedback_id, hidden = request
+    row = _counted_row(conn, feedback_id)
     if row is None:
         return False
     ref, rating, was_hidden, at_ms = row
@@ -437,10 +442,7 @@ def _set_hidden(conn: sqlite3.Connection, request: tuple[int, bool]) -> bool:
 
 
 def _delete(conn: sqlite3.Connection, feedback_id: int) -> bool:
-    row = conn.execute(
-        "SELECT target_ref, rating, hidden, submitted_at FROM feedback WHERE id = ?",
-        (feedback_id,),
-    ).fetchone()
+    row = _counted_row(conn, feedback_id)
     if row is None:
         return False
     ref, rating, hidden, at_ms = row
