@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import signal
 import subprocess
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.processes import free_port, program, wait_until_ready
+from tests.support.processes import free_port, free_port_run, program, wait_until_ready
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def platform(
 ) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     workdir = tmp_path_factory.mktemp("sora-up")
     port = free_port()
-    base_port = random.randint(20000, 40000)
+    base_port = free_port_run(3)  # file server, feedback API, admin panel
     log = (workdir / "up.log").open("wb")
     process = subprocess.Popen(
         [program("sora"), "up", "--port", str(port), "--base-port", str(base_port)],
