@@ -44,6 +44,8 @@ from sora_operator.objects import ObjectRef
 from sora_operator.spec import Restore, SoraDeployment
 
 CONDITION: Final = "BackupHealthy"
+#: BackupHealthy's reason when backups are switched off with a bucket configured.
+DISABLED_REASON: Final = "BackupsDisabled"
 JOB_NAME_LABEL: Final = "batch.kubernetes.io/job-name"
 #: How many future firings ``schedule_interval`` looks at to find the longest gap.
 INTERVAL_SAMPLES: Final = 64
@@ -203,9 +205,24 @@ def backup_condition(
     cronjob: Mapping[str, Any] | None,
     now: datetime,
 ) -> dict[str, str] | None:
-    """BackupHealthy, or None when backups are off."""
-    if not sora.backup.enabled:
-        return None
+    """BackupHealthy, or None when backups are off and no bucket is configured."""
+    if sora.backup.disabled_by_choice:
+        return _condition(
+            False,
+            DISABLED_REASON,
+            f"Backups are off (spec.backup.enabled: false) although bucket "
+            f"{sora.backup.bucket!r} is configured: a lost volume loses every rating and "
+            "comment. Remove enabled: false to take them.",
+        )
+    return _scheduled_backup_condition(sora, entry, cronjob, now) if sora.backup.enabled else None
+
+
+def _scheduled_backup_condition(
+    sora: SoraDeployment,
+    entry: Mapping[str, Any] | None,
+    cronjob: Mapping[str, Any] | None,
+    now: datetime,
+) -> dict[str, str]:
     if entry and entry.get("result") == "failed":
         return _condition(
             False, "BackupFailed", f"The last backup failed: {entry.get('message', '')}"
@@ -545,14 +562,13 @@ class BackupTracker:
         entry = status.get("lastBackup") or {}
         success = parse_time(entry.get("lastSuccessTime"))
         failure = parse_time(entry.get("lastFailureTime"))
-        healthy = next(
-            (
-                c.get("status") != "False"
-                for c in status.get("conditions") or []
-                if c.get("type") == CONDITION
-            ),
-            None,
+        condition = next(
+            (c for c in status.get("conditions") or [] if c.get("type") == CONDITION), None
         )
+        # Switched off by choice: a Warning condition and Event, not a page every night.
+        if condition is not None and condition.get("reason") == DISABLED_REASON:
+            condition = None
+        healthy = None if condition is None else condition.get("status") != "False"
         with self._lock:
             if not entry and healthy is None:
                 self._facts.pop(key, None)  # backups off, nothing ever ran

@@ -23,6 +23,7 @@ from typing import Any, Final, cast
 
 import kopf
 
+from sora_operator.backups import CONDITION as BACKUP_CONDITION
 from sora_operator.backups import BackupTracker, backup_events
 from sora_operator.builders import labels
 from sora_operator.kube import ApiError, KubeClient, NotLeadingError
@@ -228,12 +229,14 @@ def _report(ctx: OperatorContext, key: Key, body: Mapping[str, Any], outcome: Ou
 
 
 def _announce(body: Mapping[str, Any], condition: Mapping[str, Any]) -> None:
-    """An Event when Degraded turns (or stays, with news) True, or Ready turns True."""
-    kind, holds = condition.get("type"), condition.get("status") == "True"
-    message = str(condition.get("message", ""))
-    if kind == "Degraded" and holds:
-        kopf.warn(_event_target(body), reason=str(condition.get("reason")), message=message)
-    elif kind == "Ready" and holds:
+    """An Event when Degraded turns (or stays, with news) True, Ready turns True, or
+    BackupHealthy turns False (but for a failed Job, which has an Event of its own)."""
+    kind, state = condition.get("type"), condition.get("status")
+    message, reason = str(condition.get("message", "")), str(condition.get("reason"))
+    backup_warning = kind == BACKUP_CONDITION and state == "False" and reason != "BackupFailed"
+    if (kind == "Degraded" and state == "True") or backup_warning:
+        kopf.warn(_event_target(body), reason=reason, message=message)
+    elif kind == "Ready" and state == "True":
         kopf.info(_event_target(body), reason="Ready", message=message)
 
 

@@ -224,6 +224,11 @@ class Backup:
         """A bucket is known: backups can be made or restored."""
         return bool(self.bucket)
 
+    @property
+    def disabled_by_choice(self) -> bool:
+        """A bucket is known but ``enabled: false`` says take no backups."""
+        return self.configured and not self.enabled
+
 
 @dataclass(frozen=True)
 class Restore:
@@ -321,8 +326,10 @@ def _monitoring(section: Mapping[str, Any]) -> Monitoring:
 
 
 def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environment: str) -> Backup:
-    enabled = bool(section.get("enabled", False))
     bucket = section.get("bucket") or None
+    # On wherever a bucket is configured: a platform that names where its backups go and
+    # takes none looks protected and is not. Off with a bucket is an explicit choice.
+    enabled = bool(section.get("enabled", bucket is not None))
     if enabled and not bucket:
         raise SpecError("backup.enabled requires backup.bucket")
     service_account = section.get("serviceAccount") or {}

@@ -5,7 +5,7 @@
 #
 # The generated values follow the SoraDeployment spec (crds/): environment, image,
 # fileServer.storage.s3 and fileServer.serviceAccount.annotations, feedbackApi.database,
-# ingress, and the backup section's bucket, prefix and service account. If a chart's values
+# ingress, and the backup section (on, with its bucket, prefix and service account). If a chart's values
 # differ, switch generate_values off and pass complete values through operator_values /
 # platform_values.
 
@@ -18,6 +18,18 @@ locals {
   })] : []
 
   irsa_annotation = "eks.amazonaws.com/role-arn"
+
+  # Backups on, into the bucket this module was given (tests/unit/terraform checks that the
+  # operator reads this section as a SoraDeployment that backs up).
+  backup_values = {
+    enabled = var.backup_enabled
+    bucket  = var.backup_bucket_name
+    prefix  = var.backup_prefix
+    region  = var.region
+    serviceAccount = {
+      annotations = { (local.irsa_annotation) = var.backup_role_arn }
+    }
+  }
 
   platform_values = var.generate_values ? [yamlencode({
     environment = var.environment
@@ -42,14 +54,7 @@ locals {
         storageClassName = var.storage_class_name
       }
     }
-    backup = {
-      bucket = var.backup_bucket_name
-      prefix = var.backup_prefix
-      region = var.region
-      serviceAccount = {
-        annotations = { (local.irsa_annotation) = var.backup_role_arn }
-      }
-    }
+    backup = local.backup_values
     ingress = merge(
       {
         enabled   = true

@@ -118,6 +118,12 @@ variable "backup_bucket_name" {
   type        = string
 }
 
+variable "backup_enabled" {
+  description = "Take scheduled backups of the feedback database into the backup bucket. false is an explicit choice the SoraDeployment reports as a Warning (BackupsDisabled)."
+  type        = bool
+  default     = true
+}
+
 variable "backup_prefix" {
   description = "Key prefix of the backups in the backup bucket."
   type        = string

@@ -108,9 +108,9 @@ def _write_termination_messages(admin: KubeClient, pod: dict[str, Any], **messag
 def backed_up(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> dict[str, Any]:
-    """A Ready SoraDeployment with backups enabled, and its CronJob."""
+    """A Ready SoraDeployment with backups on (a bucket, no ``enabled``), and its CronJob."""
     start_operator(kube_namespace)
-    backup = {"enabled": True, "bucket": BUCKET, "activeDeadlineSeconds": 10}
+    backup = {"bucket": BUCKET, "activeDeadlineSeconds": 10}
     kube_cluster.apply(sora_deployment(NAME, kube_namespace, _spec(backup=backup)))
     wait_ready(admin, kube_namespace, NAME)
     return wait_for(
@@ -141,6 +141,37 @@ def test_the_backup_cronjob_is_accepted_with_its_content(
         assert container["terminationMessagePath"] == "/dev/termination-log"
     account = admin.get(ObjectRef("ServiceAccount", kube_namespace, f"{NAME}-backup"))
     assert account is not None
+
+
+def test_backups_switched_off_beside_a_bucket_are_a_warning_until_switched_on(
+    kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
+) -> None:
+    start_operator(kube_namespace)
+    off = {"bucket": BUCKET, "enabled": False}
+    kube_cluster.apply(sora_deployment(NAME, kube_namespace, _spec(backup=off)))
+    ready = wait_ready(admin, kube_namespace, NAME)
+    disabled = condition(ready, "BackupHealthy")
+    assert (disabled.get("status"), disabled.get("reason")) == ("False", "BackupsDisabled")
+    assert BUCKET in disabled["message"]
+    warned = wait_for(
+        lambda: _events(kube_cluster, kube_namespace, "BackupsDisabled"), 30, "the Warning Event"
+    )
+    assert [event["type"] for event in warned] == ["Warning"]
+    assert admin.get(ObjectRef("CronJob", kube_namespace, f"{NAME}-backup")) is None
+
+    kube_cluster.apply(sora_deployment(NAME, kube_namespace, _spec(backup={"bucket": BUCKET})))
+    wait_for(
+        lambda: admin.get(ObjectRef("CronJob", kube_namespace, f"{NAME}-backup")),
+        30,
+        "the CronJob once enabled: false is gone",
+    )
+    waiting = wait_for(
+        lambda: condition(_sora(admin, kube_namespace), "BackupHealthy").get("status") == "Unknown",
+        30,
+        "BackupHealthy=Unknown (awaiting the first backup)",
+    )
+    assert waiting
+    assert len(_events(kube_cluster, kube_namespace, "BackupsDisabled")) == 1
 
 
 def test_backup_jobs_update_last_backup_and_backup_healthy(

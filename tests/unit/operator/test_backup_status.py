@@ -162,6 +162,21 @@ def test_no_condition_without_backups() -> None:
     assert backup_condition(sora("prod"), None, None, _at(NOW)) is None
 
 
+def test_a_bucket_alone_turns_backups_on() -> None:
+    """The documented Terraform path names a bucket and nothing else."""
+    assert sora("prod", backup={"bucket": "shop-backups"}).backup.enabled
+    assert not sora("prod", backup={"schedule": "0 4 * * *"}).backup.enabled
+
+
+def test_switching_backups_off_with_a_bucket_is_a_warning() -> None:
+    off = sora("prod", backup={"bucket": "shop-backups", "enabled": False})
+    assert not off.backup.enabled
+    condition = backup_condition(off, None, None, _at(NOW))
+    assert condition is not None
+    assert (condition["status"], condition["reason"]) == ("False", "BackupsDisabled")
+    assert "shop-backups" in condition["message"]
+
+
 def test_an_event_per_failed_backup_job() -> None:
     status = {"lastBackup": {"job": "b-2", "result": "failed", "message": "boom"}}
     assert backup_events({"lastBackup": {"job": "b-2"}}, status) == [
@@ -200,6 +215,11 @@ def test_tracker_exports_one_series_per_soradeployment() -> None:
         _at(NOW).timestamp()
     )
     assert ("sora_operator_backup_last_failure_timestamp_seconds", "ns", "b") not in samples
+    disabled = {
+        "conditions": [{"type": "BackupHealthy", "status": "False", "reason": "BackupsDisabled"}]
+    }
+    tracker.record(("ns", "b"), disabled)  # a choice, not a stale backup: no series to page on
+    assert ("sora_operator_backup_healthy", "ns", "b") not in _samples(tracker)
     tracker.record(("ns", "a"), {})  # backups turned off
     tracker.forget(("ns", "b"))  # SoraDeployment deleted
     assert _samples(tracker) == {}
