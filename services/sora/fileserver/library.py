@@ -41,6 +41,19 @@ Render = Callable[[Catalog], Any]
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A JSON answer serialised once, with a strong validator of exactly these bytes."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, document: Any) -> Rendered:
+        body = json.dumps(document, ensure_ascii=False).encode()
+        return cls(body, f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+
+
+@dataclass(frozen=True)
 class Health:
     ok: bool
     detail: dict[str, Any]
@@ -87,11 +100,13 @@ class Library:
         finally:
             self._refreshing.release()
 
-    def rendered(self, key: Hashable, render: Render) -> bytes:
-        """``render(catalog)`` as JSON bytes, memoised per ``key`` until the catalog changes.
+    def rendered(self, key: Hashable, render: Render) -> Rendered:
+        """``render(catalog)`` as JSON bytes and their ETag, memoised per ``key`` until the
+        catalog changes.
 
         Listings and manifests are asked for far more often than the catalog
-        changes; serialising each answer once keeps them cheap.
+        changes; serialising (and hashing) each answer once keeps them cheap. The ETag is
+        a digest of the bytes, so every worker and replica gives the same one.
         """
         catalog = self.catalog()
         owner, memo = self._rendered
@@ -102,7 +117,7 @@ class Library:
         if body is None:
             if len(memo) >= _MAX_RENDERED:
                 memo.clear()
-            body = memo[key] = json.dumps(render(catalog), ensure_ascii=False).encode()
+            body = memo[key] = Rendered.of(render(catalog))
         return body
 
     def _refresh(self, current: Catalog | None) -> Catalog:

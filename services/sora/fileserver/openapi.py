@@ -213,15 +213,28 @@ def _kind_paths(kind: str) -> dict[str, Any]:
         {"name": "If-Range", "in": "header", "schema": {"type": "string"}},
     ]
     download_params = [{"$ref": params + "id"}, {"$ref": params + "version"}, *conditional]
+    revalidate = {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}
+    catalog_headers = {
+        "ETag": _header("A digest of exactly this body, the same on every replica"),
+        "Cache-Control": _header("public, max-age=30"),
+    }
+    not_modified = {
+        "description": "If-None-Match matched the ETag: the client's copy is current",
+        "headers": catalog_headers,
+    }
     return {
         f"/api/{kind}": {
             "get": {
                 "operationId": f"list_{kind}",
                 "summary": f"Search {kind}, sorted by name then id",
                 "tags": [kind],
-                "parameters": [{"$ref": params + p} for p in ("q", "tag", "limit", "offset")],
+                "parameters": [
+                    *({"$ref": params + p} for p in ("q", "tag", "limit", "offset")),
+                    revalidate,
+                ],
                 "responses": {
-                    "200": _json(_ref("Page"), f"A page of {kind}"),
+                    "200": {**_json(_ref("Page"), f"A page of {kind}"), "headers": catalog_headers},
+                    "304": not_modified,
                     "400": _error("Invalid query parameter (see the field)"),
                     "503": _error("Storage unavailable and no catalog loaded yet"),
                 },
@@ -232,9 +245,10 @@ def _kind_paths(kind: str) -> dict[str, Any]:
                 "operationId": f"get_{singular}",
                 "summary": f"One {singular}'s manifest (latest, or ?version=)",
                 "tags": [kind],
-                "parameters": [{"$ref": params + "id"}, {"$ref": params + "version"}],
+                "parameters": [{"$ref": params + "id"}, {"$ref": params + "version"}, revalidate],
                 "responses": {
-                    "200": _json(_ref("Manifest"), "The manifest"),
+                    "200": {**_json(_ref("Manifest"), "The manifest"), "headers": catalog_headers},
+                    "304": not_modified,
                     "400": _error("Invalid id or version"),
                     "404": _error(f"No such {singular} or version"),
                     "503": _error("Storage unavailable and no catalog loaded yet"),

@@ -13,7 +13,7 @@ from sora.fileserver import metrics
 from sora.fileserver.catalog import Catalog, Manifest
 from sora.fileserver.conditional import none_match, range_applies
 from sora.fileserver.ids import is_valid_id, is_valid_tag, is_valid_version
-from sora.fileserver.library import Library
+from sora.fileserver.library import Library, Rendered
 from sora.fileserver.ranges import ByteRange, Unsatisfiable, parse_range
 
 DEFAULT_LIMIT: Final = 20
@@ -24,6 +24,8 @@ MAX_TAGS: Final = 10
 # A pinned version never changes; "latest" may, so it is cached briefly and revalidated.
 PINNED_CACHE: Final = ("public", "max-age=31536000", "immutable")
 LATEST_CACHE: Final = ("public", "max-age=60")
+# Listings and manifests: short, then revalidated with If-None-Match (a 304 costs no body).
+CATALOG_CACHE: Final = ("public", "max-age=30")
 
 
 def _integer(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
@@ -84,6 +86,17 @@ def download_path(manifest: Manifest) -> str:
     return f"/api/{manifest.kind}/{manifest.id}/download?version={manifest.version}"
 
 
+def _answer(req: falcon.Request, resp: falcon.Response, rendered: Rendered) -> None:
+    """A catalog answer, or 304 when the client already holds these bytes."""
+    resp.set_header("ETag", rendered.etag)
+    resp.cache_control = list(CATALOG_CACHE)
+    if none_match(req.get_header("If-None-Match"), rendered.etag):
+        resp.status = falcon.HTTP_304
+        return
+    resp.data = rendered.body
+    resp.content_type = falcon.MEDIA_JSON
+
+
 class CatalogResource:
     """``GET /api/{kind}``: search and page through one kind."""
 
@@ -107,9 +120,7 @@ class CatalogResource:
             }
 
         key = ("list", self._kind, text.casefold(), tags, limit, offset)
-        resp.data = self._library.rendered(key, render)
-        resp.content_type = falcon.MEDIA_JSON
-        resp.cache_control = ["public", "max-age=30"]
+        _answer(req, resp, self._library.rendered(key, render))
 
 
 class ManifestResource:
@@ -133,9 +144,7 @@ class ManifestResource:
             }
 
         key = ("manifest", self._kind, entry_id, version)
-        resp.data = self._library.rendered(key, render)
-        resp.content_type = falcon.MEDIA_JSON
-        resp.cache_control = ["public", "max-age=30"]
+        _answer(req, resp, self._library.rendered(key, render))
 
 
 class DownloadResource:

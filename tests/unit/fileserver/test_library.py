@@ -119,7 +119,12 @@ def test_rendered_answers_are_reused_until_the_catalog_changes(
         return {"count": len(calls)}
 
     first = library.rendered("key", render)
-    assert library.rendered("key", render) == first == b'{"count": 1}'
+    assert library.rendered("key", render) == first
+    assert first.body == b'{"count": 1}'
     add_version(root, "word-count", "2.0.0", "2.1.0")
     clock.now = 31
-    assert library.rendered("key", render) == b'{"count": 2}'
+    second = library.rendered("key", render)
+    assert second.body == b'{"count": 2}'
+    assert second.etag != first.etag  # a changed body is a changed validator
+    assert second.etag.startswith('"')
+    assert second.etag.endswith('"')
