@@ -82,7 +82,7 @@ class Library:
         self._manifests: dict[str, tuple[str, bytes]] = {}
         self._reported: frozenset[tuple[str, str]] = frozenset()
         self._verified: set[tuple[str, int, int, int, str]] = set()
-        self._rendered: tuple[Catalog | None, dict[Hashable, bytes]] = (None, {})
+        self._rendered: tuple[Catalog | None, dict[Hashable, Rendered]] = (None, {})
 
     # -- the catalog -------------------------------------------------------
 
