@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-unit test-integration test-e2e lint typecheck bench clean
+.PHONY: help venv tools run test test-unit test-integration test-e2e lint typecheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,13 +31,22 @@ venv: $(VENV)/.synced ## install the pinned environment into .venv
 run: venv ## run the platform locally on http://127.0.0.1:8080
 	$(VENV)/bin/sora up
 
-test: venv ## unit + integration tiers (what CI runs)
+# The Go-built tools the tests use, built (once, cached under ~/.cache) before pytest starts:
+# a cold build takes tens of minutes on 2 cores and must not run inside a test's timeout.
+tools: venv ## build or reuse the pinned test tools (control plane, helm, promtool)
+	@set -e; start=$$(date +%s); \
+	hack/promtool.sh >/dev/null & promtool=$$!; \
+	hack/cluster.sh build >/dev/null & kube=$$!; \
+	wait $$promtool; wait $$kube; \
+	echo "tools ready in $$(( $$(date +%s) - start )) s"
+
+test: tools ## unit + integration tiers (what CI runs)
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
 test-unit: venv ## unit tier only
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
-test-integration: venv ## integration tier only
+test-integration: tools ## integration tier only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 test-e2e: venv ## kind cluster suite (needs a Docker engine)
