@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from sora.local.routes import ADMIN, FEEDBACK_API, FILE_SERVER, upstream_variable
+from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER
+from sora.local.gateway import upstream_variable
 
 BIN = Path(sys.executable).parent
 

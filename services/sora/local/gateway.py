@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
-from sora.local.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for, upstream_variable
+from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 
 log = logging.getLogger("sora.gateway")
 
@@ -35,6 +35,11 @@ HOP_BY_HOP: Final = frozenset(
 )
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+def upstream_variable(service: str) -> str:
+    """The environment variable through which ``sora up`` tells the gateway where a service is."""
+    return f"SORA_UPSTREAM_{service.upper().replace('-', '_')}"
 
 
 def _json_response(start_response: StartResponse, status: str, body: dict[str, str]) -> list[bytes]:
@@ -83,7 +88,7 @@ def _stream(
 
 
 class Gateway:
-    """WSGI app: route by path prefix, proxy to the owning service."""
+    """WSGI app: route by the table the Ingress is built from, proxy to the owning service."""
 
     def __init__(self, upstreams: Mapping[str, str]) -> None:
         self._upstreams = {name: urlsplit(url) for name, url in upstreams.items()}
