@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.support.processes import free_port, free_port_run, program, wait_until_ready
 
 
@@ -82,3 +84,11 @@ def sora_up(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One ``sora up`` shared by tests that only send it requests; a module that stops or
+    edits its platform defines its own ``platform``."""
+    with sora_up(tmp_path_factory.mktemp("shared-platform")) as running:
+        yield running

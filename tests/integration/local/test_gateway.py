@@ -8,16 +8,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.integration.local.conftest import Platform, sora_up
+from tests.integration.local.conftest import Platform
 
 MIB = 1024 * 1024
 TOO_LARGE = {"error": "Request body is larger than 1 MiB", "max_bytes": MIB}
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with sora_up(tmp_path_factory.mktemp("gateway")) as running:
-        yield running
 
 
 def _padded_feedback(size: int) -> bytes:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.local.conftest import Platform, sora_up
+from tests.integration.local.conftest import Platform
 
 # file server, feedback API, admin panel (offsets from the base port), then the gateway
 SERVERS = ("file-server", "feedback-api", "admin", "gateway")
@@ -27,12 +26,6 @@ MALFORMED = {
         431,
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with sora_up(tmp_path_factory.mktemp("gunicorn-errors")) as running:
-        yield running
 
 
 def _port(platform: Platform, server: str) -> int:
