@@ -8,7 +8,8 @@ body-size limit; the feedback API enforces its own 1 MB. With ``spec.admin``
 enabled, ``/admin*`` goes to the admin panel, last, as the seed's nginx
 ``location /admin``; with ``admin.ingress.sourceCidrs`` that ALB rule also needs
 the client's address (a source-ip condition), so anyone else gets the 404.
-Other ingress classes get the same routes as Prefix paths.
+Other ingress classes get the same routes as Prefix paths. The routes are the
+table in ``sora.common.routes``, which the local gateway routes by as well.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from sora.common.routes import ADMIN_ROUTE, ROUTES, Route
 from sora_operator.builders import labels, layout, names
 from sora_operator.spec import SoraDeployment
 
@@ -23,25 +25,11 @@ ALB: Final = "alb.ingress.kubernetes.io"
 NOT_FOUND_ACTION: Final = "not-found"
 NOT_FOUND_BODY: Final = json.dumps({"error": "Not found"})
 
-#: (path prefix, component) in the seed's rule order.
-ROUTES: Final = (
-    ("/api/extensions", "file-server"),
-    ("/api/layouts", "file-server"),
-    ("/api/feedback", "feedback-api"),
-    ("/api/recommendations", "feedback-api"),
-    ("/api/stats", "feedback-api"),
-    ("/health", "file-server"),
-)
-#: The admin panel's route, after the seed's (its nginx ``location /admin``).
-ADMIN_ROUTE: Final = ("/admin", "admin")
-#: The seed matches /health exactly and the API routes as wildcards (``/api/stats*``).
-EXACT_PATHS: Final = frozenset({"/health"})
-
 
 def ingress(sora: SoraDeployment) -> dict[str, Any] | None:
     if not sora.ingress.enabled:
         return None
-    paths = [_path(sora, path, component) for path, component in _routes(sora)]
+    paths = [_path(sora, route) for route in _routes(sora)]
     rule: dict[str, Any] = {"http": {"paths": paths}}
     if sora.ingress.host:
         rule["host"] = sora.ingress.host
@@ -65,22 +53,22 @@ def _admin_routed(sora: SoraDeployment) -> bool:
     return sora.admin.enabled and sora.admin.ingress.enabled
 
 
-def _routes(sora: SoraDeployment) -> tuple[tuple[str, str], ...]:
+def _routes(sora: SoraDeployment) -> tuple[Route, ...]:
     return (*ROUTES, ADMIN_ROUTE) if _admin_routed(sora) else ROUTES
 
 
-def _path(sora: SoraDeployment, path: str, component: str) -> dict[str, Any]:
+def _path(sora: SoraDeployment, route: Route) -> dict[str, Any]:
     service = {
         "file-server": names.file_server,
         "feedback-api": names.feedback_api,
         "admin": names.admin,
-    }[component](sora)
+    }[route.service](sora)
     backend = {"service": {"name": service, "port": {"name": layout.HTTP_PORT_NAME}}}
     if not sora.ingress.is_alb:
-        return {"path": path, "pathType": "Prefix", "backend": backend}
-    if path in EXACT_PATHS:
-        return {"path": path, "pathType": "Exact", "backend": backend}
-    return {"path": f"{path}*", "pathType": "ImplementationSpecific", "backend": backend}
+        return {"path": route.path, "pathType": "Prefix", "backend": backend}
+    if route.exact:
+        return {"path": route.path, "pathType": "Exact", "backend": backend}
+    return {"path": f"{route.path}*", "pathType": "ImplementationSpecific", "backend": backend}
 
 
 def _alb_annotations(sora: SoraDeployment) -> dict[str, str]:

@@ -3,12 +3,17 @@
 Workers follow the CPUs the container may use (cgroup quota first), requests
 are bounded in time, workers recycle after ``max_requests`` with jitter so
 leaks cannot accumulate, and SIGTERM drains in-flight requests within
-``graceful_timeout`` (kept below Kubernetes' 30-second grace period).
+``graceful_timeout`` (kept below Kubernetes' 30-second grace period). The
+errors gunicorn answers itself, before any application code runs (414 for a
+request line over 4094 bytes, 431 for too many or too large headers, 400 for
+a request it cannot parse), come in the contract's JSON error shape like every
+other error, from :class:`JsonErrorWorker`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -17,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from gunicorn import util as _gunicorn_util
 from gunicorn.glogging import Logger as _GunicornBaseLogger
+from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 
 from sora.common.settings import ConfigError, Env
 
@@ -71,7 +78,7 @@ class ServerSettings:
         return {
             "bind": f"{self.host}:{self.port}",
             "workers": self.workers,
-            "worker_class": "gthread",
+            "worker_class": "sora.common.serve.JsonErrorWorker",
             "threads": self.threads,
             "timeout": self.timeout,
             "graceful_timeout": self.graceful_timeout,
@@ -99,6 +106,36 @@ class GunicornLogger(_GunicornBaseLogger):  # type: ignore[misc]
         self.error_log.propagate = True
         self.error_log.setLevel(cfg.loglevel.upper())
         self.access_log.disabled = True
+
+
+def write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
+    """gunicorn's ``util.write_error`` in the contract's shape: ``{"error": reason, ...}``."""
+    error: dict[str, str] = {"error": reason}
+    if message:
+        error["detail"] = message
+    body = json.dumps(error).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    _gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class JsonErrorWorker(_GunicornThreadWorker):  # type: ignore[misc]
+    """gunicorn's gthread worker, with its own error answers in JSON and no client address.
+
+    gunicorn builds those answers in ``Worker.handle_error`` through
+    ``gunicorn.util.write_error`` (an HTML page); the worker process swaps in
+    :func:`write_json_error` before it serves. The address gunicorn would log
+    with an invalid request is left out: client addresses never reach the logs.
+    """
+
+    def init_process(self) -> None:
+        _gunicorn_util.write_error = write_json_error
+        super().init_process()
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        super().handle_error(req, client, ("", -1), exc)
 
 
 def run_gunicorn(app_factory: Callable[[], Any], options: dict[str, Any]) -> None:

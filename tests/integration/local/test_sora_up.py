@@ -6,45 +6,25 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.processes import free_port, free_port_run, program, wait_until_ready
+from tests.integration.local.conftest import Platform, sora_up
 
 
 @pytest.fixture(scope="module")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    workdir = tmp_path_factory.mktemp("sora-up")
-    port = free_port()
-    base_port = free_port_run(3)  # file server, feedback API, admin panel
-    log = (workdir / "up.log").open("wb")
-    process = subprocess.Popen(
-        [program("sora"), "up", "--port", str(port), "--base-port", str(base_port)],
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(base + "/health", process, timeout=90, log=workdir / "up.log")
-        yield base, workdir, process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    with sora_up(tmp_path_factory.mktemp("sora-up")) as running:
+        yield running
 
 
 def test_catalog_routes_reach_the_file_server(
-    platform: tuple[str, Path, subprocess.Popen[bytes]],
+    platform: Platform,
 ) -> None:
-    base, _, _ = platform
+    base = platform.url
     extensions = requests.get(f"{base}/api/extensions", timeout=10).json()["items"]
     layouts = requests.get(f"{base}/api/layouts", timeout=10).json()["items"]
     assert extensions
@@ -52,9 +32,9 @@ def test_catalog_routes_reach_the_file_server(
 
 
 def test_a_download_through_the_gateway_matches_its_etag(
-    platform: tuple[str, Path, subprocess.Popen[bytes]],
+    platform: Platform,
 ) -> None:
-    base, _, _ = platform
+    base = platform.url
     first = requests.get(f"{base}/api/extensions", timeout=10).json()["items"][0]
     response = requests.get(f"{base}/api/extensions/{first['id']}/download", timeout=10)
     assert response.status_code == 200
@@ -62,12 +42,12 @@ def test_a_download_through_the_gateway_matches_its_etag(
 
 
 def test_feedback_routes_reach_the_feedback_api(
-    platform: tuple[str, Path, subprocess.Popen[bytes]],
+    platform: Platform,
 ) -> None:
-    base, _, _ = platform
+    base = platform.url
     created = requests.post(
         f"{base}/api/feedback",
-        json={"target_type": "layout", "target_id": "compact", "rating": 4},
+        json={"target_type": "layout", "target_id": "dvorak", "rating": 4},
         timeout=10,
     )
     assert created.status_code == 201
@@ -77,19 +57,17 @@ def test_feedback_routes_reach_the_feedback_api(
 
 
 @pytest.mark.parametrize("path", ["/", "/metrics", "/api", "/openapi.json", "/nothing/here"])
-def test_unrouted_paths_answer_json_not_found(
-    platform: tuple[str, Path, subprocess.Popen[bytes]], path: str
-) -> None:
-    base, _, _ = platform
+def test_unrouted_paths_answer_json_not_found(platform: Platform, path: str) -> None:
+    base = platform.url
     response = requests.get(base + path, timeout=10)
     assert response.status_code == 404
     assert response.json() == {"error": "Not found"}
 
 
 def test_first_run_creates_the_sample_catalog_and_private_secrets(
-    platform: tuple[str, Path, subprocess.Popen[bytes]],
+    platform: Platform,
 ) -> None:
-    _, workdir, _ = platform
+    workdir = platform.workdir
     secrets_file = workdir / "data" / "dev-secrets.json"
     assert (workdir / "data" / "catalog" / "extensions").is_dir()
     assert (workdir / "data" / "feedback.db").exists()
@@ -98,16 +76,16 @@ def test_first_run_creates_the_sample_catalog_and_private_secrets(
 
 
 def test_the_admin_panel_is_served_under_admin(
-    platform: tuple[str, Path, subprocess.Popen[bytes]],
+    platform: Platform,
 ) -> None:
-    base, _, _ = platform
+    base = platform.url
     response = requests.get(f"{base}/admin/login", timeout=10)
     assert response.status_code == 200
     assert "text/html" in response.headers["Content-Type"]
 
 
-def test_sigterm_stops_every_process(platform: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
-    base, _, process = platform
+def test_sigterm_stops_every_process(platform: Platform) -> None:
+    base, process = platform.url, platform.process
     os.kill(process.pid, signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     deadline = time.monotonic() + 10

@@ -1,6 +1,16 @@
 import io
+from typing import Any
 
-from sora.local.gateway import Gateway, forwarded_headers, request_target
+import pytest
+
+from sora.feedback.validation import MAX_BODY_BYTES
+from sora.local.gateway import (
+    BodyTooLargeError,
+    Gateway,
+    forwarded_headers,
+    request_body,
+    request_target,
+)
 
 
 def test_request_target_keeps_the_raw_encoding() -> None:
@@ -32,3 +42,34 @@ def test_unrouted_path_answers_json_not_found() -> None:
     )
     assert captured == ["404 Not Found"]
     assert b"".join(body) == b'{"error": "Not found"}'
+
+
+def _environ(path: str, body: bytes, **extra: str) -> dict[str, Any]:
+    return {"PATH_INFO": path, "wsgi.input": io.BytesIO(body), **extra}
+
+
+def test_a_declared_feedback_body_over_one_mib_is_refused_without_reading_it_all() -> None:
+    environ = _environ("/api/feedback", b"", CONTENT_LENGTH=str(MAX_BODY_BYTES + 1))
+    with pytest.raises(BodyTooLargeError):
+        request_body(environ, "/api/feedback", {})
+
+
+def test_a_chunked_feedback_body_over_one_mib_is_refused() -> None:
+    environ = _environ(
+        "/api/feedback", b"x" * (MAX_BODY_BYTES + 1), HTTP_TRANSFER_ENCODING="chunked"
+    )
+    with pytest.raises(BodyTooLargeError):
+        request_body(environ, "/api/feedback", {})
+
+
+def test_a_chunked_feedback_body_is_sent_on_with_its_length() -> None:
+    headers: dict[str, str] = {}
+    environ = _environ("/api/feedback", b'{"rating": 5}', HTTP_TRANSFER_ENCODING="chunked")
+    assert request_body(environ, "/api/feedback", headers) == b'{"rating": 5}'
+    assert headers["Content-Length"] == "13"
+
+
+def test_other_paths_stream_the_body_and_bodiless_requests_send_none() -> None:
+    streamed = _environ("/admin/login", b"token=x", CONTENT_LENGTH="7")
+    assert request_body(streamed, "/admin/login", {}) is streamed["wsgi.input"]
+    assert request_body(_environ("/api/extensions", b""), "/api/extensions", {}) is None
