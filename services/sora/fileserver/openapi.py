@@ -313,6 +313,11 @@ def document() -> dict[str, Any]:
             "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 description")},
         }
     }
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"]["414"] = _error(
+                "Request line over 4094 bytes (answered by gunicorn before the app)"
+            )
     return {
         "openapi": "3.1.0",
         "info": {
