@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from sora_operator.status import (
     Problem,
     Rollout,
@@ -180,3 +182,31 @@ def test_status_patch_removes_nested_keys_that_disappeared() -> None:
     assert status_changes(previous, {"endpoints": {"fileServer": "a"}}) == {
         "endpoints": {"ingress": None}
     }
+
+
+def _mid_rollout(**status: int) -> dict[str, Any]:
+    """A Deployment scaled from 1 to 2 with a new template (generation 4), part way."""
+    deployment = _deployment(replicas=2, generation=4)
+    deployment["status"].update(status)
+    return deployment
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param({"observedGeneration": 3}, id="controller-has-not-seen-the-new-template"),
+        pytest.param({"updatedReplicas": 1, "replicas": 2}, id="one-pod-still-old"),
+        pytest.param({"replicas": 3}, id="an-old-pod-still-running-beside-two-new"),
+        pytest.param({"availableReplicas": 1, "readyReplicas": 1}, id="a-new-pod-not-available"),
+    ],
+)
+def test_a_deployment_mid_rollout_is_not_ready(status: dict[str, int]) -> None:
+    """Ready needs every Deployment's rollout of its latest generation to be complete."""
+    conditions = _conditions(_status([rollout("file server", _mid_rollout(**status))]))
+    assert conditions["Ready"]["status"] == "False"
+    assert conditions["Progressing"]["status"] == "True"
+
+
+def test_every_condition_names_the_generation_it_speaks_for() -> None:
+    status = _status([_done()])
+    assert {c["observedGeneration"] for c in status["conditions"]} == {7}
