@@ -3,7 +3,8 @@
 * ``operator_access``: the CRD installed, and a kubeconfig for a ServiceAccount bound
   to exactly ``operator/sora_operator/rbac.yaml`` (so every test also proves the
   RBAC is enough).
-* ``volume_provisioner``: binds pending claims to PersistentVolumes (cluster_setup.py).
+* ``volume_provisioner``: StorageClasses, and pending claims bound to PersistentVolumes
+  (tests/support/volumes.py, the same provisioner ``hack/cluster.sh up`` runs).
 * ``start_operator``: runs ``.venv/bin/sora-operator`` as a real process.
 """
 
@@ -19,13 +20,13 @@ import pytest
 from sora_operator.kube import KubeClient
 from tests.integration.operator.cluster_setup import (
     OPERATOR_NAMESPACE,
-    VolumeProvisioner,
     install_crd,
     operator_environment,
     operator_kubeconfig,
 )
 from tests.plugins.kube import KubeCluster
 from tests.support.processes import Service, free_port, program, start_process
+from tests.support.volumes import VolumeProvisioner
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def operator_access(
 
 @pytest.fixture(scope="session")
 def volume_provisioner(kube_cluster: KubeCluster) -> Iterator[None]:
-    """Binds claims to volumes (the control plane has no storage provisioner)."""
+    """Binds claims to volumes (the control plane has no storage driver)."""
     with VolumeProvisioner(kube_cluster.api_client()):
         yield
 
