@@ -12,6 +12,7 @@ import yaml
 
 from tests.integration.operator.support import CRD_PATH, RBAC_PATH
 from tests.plugins.kube import KubeCluster
+from tests.support.processes import Service, free_port, program, start_process
 
 OPERATOR_NAMESPACE = "sora-system"
 OPERATOR_ACCOUNT = "sora-operator"
@@ -88,3 +89,21 @@ def operator_environment(
         "LOG_FORMAT": "text",
         **overrides,
     }
+
+
+def start_operator_process(
+    kubeconfig: Path, log_path: Path, *, timeout: float = 30, **overrides: str
+) -> Service:
+    """``sora-operator`` as a real process, ready once its metrics answer."""
+    metrics_port, liveness_port = free_port(), free_port()
+    env = operator_environment(kubeconfig, metrics_port, liveness_port, **overrides)
+    service = start_process(
+        [program("sora-operator")],
+        env,
+        log_path,
+        port=metrics_port,
+        ready_path="/metrics",
+        timeout=timeout,
+    )
+    service.extra["liveness"] = f"http://127.0.0.1:{liveness_port}/healthz"
+    return service

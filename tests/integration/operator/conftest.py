@@ -21,11 +21,11 @@ from sora_operator.kube import KubeClient
 from tests.integration.operator.cluster_setup import (
     OPERATOR_NAMESPACE,
     install_crd,
-    operator_environment,
     operator_kubeconfig,
+    start_operator_process,
 )
 from tests.plugins.kube import KubeCluster
-from tests.support.processes import Service, free_port, program, start_process
+from tests.support.processes import Service
 from tests.support.volumes import VolumeProvisioner
 
 
@@ -76,11 +76,9 @@ def start_operator(
     lease = f"sora-operator-{zlib.crc32(request.node.nodeid.encode()):08x}"
 
     def start(*namespaces: str, identity: str = "operator-0", **extra_env: str) -> Service:
-        metrics_port, liveness_port = free_port(), free_port()
-        env = operator_environment(
+        service = start_operator_process(
             operator_access.kubeconfig,
-            metrics_port,
-            liveness_port,
+            tmp_path / f"{identity}-{len(started)}.log",
             POD_NAME=identity,
             SORA_OPERATOR_NAMESPACES=",".join(namespaces),
             SORA_OPERATOR_RESYNC_SECONDS="5",
@@ -90,15 +88,6 @@ def start_operator(
             SORA_OPERATOR_LEASE_RETRY_PERIOD="0.5",
             **extra_env,
         )
-        service = start_process(
-            [program("sora-operator")],
-            env,
-            tmp_path / f"{identity}-{len(started)}.log",
-            port=metrics_port,
-            ready_path="/metrics",
-            timeout=30,
-        )
-        service.extra["liveness"] = f"http://127.0.0.1:{liveness_port}/healthz"
         started.append(service)
         return service
 

@@ -16,10 +16,9 @@ import pytest
 
 from sora_operator.kube import KubeClient, api_client
 from sora_operator.objects import ObjectRef
-from tests.integration.operator.cluster_setup import operator_environment
+from tests.integration.operator.cluster_setup import start_operator_process
 from tests.integration.operator.support import CRD_PATH, EXAMPLES, REPO_ROOT, wait_for, wait_ready
 from tests.support import controlplane as cp
-from tests.support.processes import free_port, program, start_process
 
 
 def _cluster_sh(*args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
@@ -89,18 +88,13 @@ def test_the_readme_by_hand_path_becomes_ready(up_cluster: Path, tmp_path: Path)
     _kubectl(
         up_cluster, "wait", "--for=condition=Established", "crd/soradeployments.sora.example.com"
     )
-    metrics_port, liveness_port = free_port(), free_port()
-    env = operator_environment(
-        up_cluster, metrics_port, liveness_port, POD_NAMESPACE="default", POD_NAME="by-hand"
-    )
-    env.pop("SORA_OPERATOR_LEASE_NAMESPACE")  # as by hand: the lease goes to POD_NAMESPACE
-    operator = start_process(
-        [program("sora-operator")],
-        env,
+    operator = start_operator_process(
+        up_cluster,
         tmp_path / "operator.log",
-        port=metrics_port,
-        ready_path="/metrics",
         timeout=60,
+        POD_NAMESPACE="default",
+        POD_NAME="by-hand",
+        SORA_OPERATOR_LEASE_NAMESPACE="default",  # as by hand: POD_NAMESPACE's
     )
     try:
         _kubectl(up_cluster, "apply", "-n", "default", "-f", str(EXAMPLES / "dev-minimal.yaml"))
