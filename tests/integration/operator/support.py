@@ -125,6 +125,17 @@ def metrics_of(service: Service) -> MetricsReader:
     return MetricsReader(f"{service.url}/metrics")
 
 
+def wait_two_resyncs(operator: Service) -> None:
+    """Long enough for a repeated Event or a needless write to have happened."""
+    metrics = metrics_of(operator)
+    resyncs = metrics.total("sora_operator_reconciles_total", trigger="resync")
+    wait_for(
+        lambda: metrics.total("sora_operator_reconciles_total", trigger="resync") >= resyncs + 2,
+        30,
+        "two more resyncs",
+    )
+
+
 def wait_ready(
     client: KubeClient, namespace: str, name: str, timeout: float = 90
 ) -> dict[str, Any]:
