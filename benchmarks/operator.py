@@ -34,7 +34,6 @@ import yaml
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import (
-    VolumeProvisioner,
     install_crd,
     operator_environment,
     operator_kubeconfig,
@@ -49,6 +48,7 @@ from tests.integration.operator.support import (
 from tests.plugins.kube import KubeCluster
 from tests.support import controlplane as cp
 from tests.support.processes import Service, free_port, program, start_process
+from tests.support.volumes import VolumeProvisioner
 
 NAMESPACES = 10
 PODS_PER_NODE = 100  # kwok nodes advertise 110 pods

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on loopback, no Docker: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok (simulated nodes) — the same one the
-# integration tests use (tests/support/controlplane.py). See docs/testing.md.
+# integration tests use (tests/support/controlplane.py), with the same volume provisioner
+# (tests/support/volumes.py: claims bind). See docs/testing.md.
 #
 #   hack/cluster.sh up            start it (idempotent); prints `export KUBECONFIG=...`
 #   hack/cluster.sh env           print the export line again
@@ -18,7 +19,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="$ROOT/.venv/bin/python"
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in

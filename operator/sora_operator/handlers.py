@@ -34,6 +34,7 @@ from sora_operator.queue import ReconcileQueue
 from sora_operator.reconcile import Outcome, Reconciler
 from sora_operator.schedules import window_change_message
 from sora_operator.spec import GROUP, KIND, PLURAL, VERSION
+from sora_operator.status import cause_events
 
 RETRY_DELAY_SECONDS: Final = 10
 #: The children the operator watches for drift: (group, version, plural); core is "v1".
@@ -220,6 +221,7 @@ def _report(ctx: OperatorContext, key: Key, body: Mapping[str, Any], outcome: Ou
         kopf.info(_event_target(body), reason="ScalingWindowChanged", message=window)
     ctx.backups.record(key, outcome.status)
     events = [
+        *cause_events(body.get("status") or {}, outcome.status),
         *backup_events(outcome.status_patch, outcome.status),
         *monitoring_events(outcome.status_patch, outcome.status),
     ]

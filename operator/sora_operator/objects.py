@@ -37,6 +37,7 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind("batch/v1", "CronJob", "cronjobs"),
         Kind("batch/v1", "Job", "jobs"),
         Kind("v1", "Pod", "pods"),
+        Kind("v1", "Event", "events"),
         Kind("coordination.k8s.io/v1", "Lease", "leases"),
         Kind("sora.example.com/v1alpha1", "SoraDeployment", "soradeployments"),
         Kind("monitoring.coreos.com/v1", "ServiceMonitor", "servicemonitors"),

@@ -12,13 +12,14 @@ server) propagate as ApiError.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from typing import Any, Protocol
 
-from sora_operator import backups, monitoring, schedules
+from sora_operator import backups, diagnosis, monitoring, schedules
 from sora_operator import status as platform_status
 from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
@@ -40,6 +41,8 @@ from sora_operator.spec import (
     secret_values_complete,
 )
 from sora_operator.status import Problem
+
+logger = logging.getLogger(__name__)
 
 
 class Cluster(Protocol):
@@ -132,6 +135,43 @@ class Reconciler:
             request = view.restore.start_job
             self._attempt(outcome, partial(self._start_restore, sora, request, outcome))
         return self._finish(outcome, sora, generation, previous, live, view=view)
+
+    def _rollouts(
+        self, sora: SoraDeployment, live: Mapping[ObjectRef, Any]
+    ) -> list[platform_status.Rollout]:
+        """Each component's rollout; one that is not complete, with what blocks it."""
+        events = cache(lambda: self.cluster.list_objects("Event", sora.namespace))
+        claim = live.get(
+            ObjectRef("PersistentVolumeClaim", sora.namespace, names.database_claim(sora))
+        )
+        rollouts = []
+        for label, name in _components(sora):
+            deployment = live.get(ObjectRef("Deployment", sora.namespace, name))
+            item = platform_status.rollout(label, deployment)
+            if deployment is not None and item.wanted > 0 and not item.complete:
+                own_claim = claim if label == "feedback API" else None
+                observed = self._observe(deployment, own_claim, events)
+                item = replace(item, cause=diagnosis.diagnose(observed) if observed else None)
+            rollouts.append(item)
+        return rollouts
+
+    def _observe(
+        self,
+        deployment: Mapping[str, Any],
+        claim: Mapping[str, Any] | None,
+        events: Callable[[], list[dict[str, Any]]],
+    ) -> diagnosis.Observation | None:
+        """A component's pods and the Events about them; None if the API refuses (best effort:
+        the status is written without a cause rather than not at all)."""
+        match = (deployment.get("spec") or {}).get("selector", {}).get("matchLabels") or {}
+        selector = ",".join(f"{key}={value}" for key, value in sorted(match.items()))
+        namespace = deployment["metadata"]["namespace"]
+        try:
+            pods = self.cluster.list_objects("Pod", namespace, selector)
+            return diagnosis.Observation(pods, events(), claim)
+        except ApiError as error:
+            logger.debug("no diagnosis of %s: %s", deployment["metadata"]["name"], error)
+            return None
 
     def _start_restore(self, sora: SoraDeployment, request: Restore, outcome: Outcome) -> None:
         """Create the restore Job (named after the request: never two for one request)."""
@@ -249,7 +289,7 @@ class Reconciler:
         *,
         view: backups.BackupView | None = None,
     ) -> Outcome:
-        rollouts = _rollouts(sora, live) if sora else []
+        rollouts = self._rollouts(sora, live) if sora else []
         ingress = (
             live.get(ObjectRef("Ingress", sora.namespace, names.ingress(sora))) if sora else None
         )
@@ -284,17 +324,15 @@ class Reconciler:
         return outcome
 
 
-def _rollouts(sora: SoraDeployment, live: Mapping[ObjectRef, Any]) -> list[platform_status.Rollout]:
-    def deployment(name: str) -> Any:
-        return live.get(ObjectRef("Deployment", sora.namespace, name))
-
-    rollouts = [
-        platform_status.rollout("file server", deployment(names.file_server(sora))),
-        platform_status.rollout("feedback API", deployment(names.feedback_api(sora))),
+def _components(sora: SoraDeployment) -> list[tuple[str, str]]:
+    """(rollout label, Deployment name) of each component the spec runs."""
+    components = [
+        ("file server", names.file_server(sora)),
+        ("feedback API", names.feedback_api(sora)),
     ]
     if sora.admin.enabled:
-        rollouts.append(platform_status.rollout("admin panel", deployment(names.admin(sora))))
-    return rollouts
+        components.append(("admin panel", names.admin(sora)))
+    return components
 
 
 def _is_ours(live: Mapping[str, Any], sora: SoraDeployment) -> bool:

@@ -1,8 +1,12 @@
 """The SoraDeployment's status, computed from what the reconcile saw (pure).
 
-``Ready``: every component serves the current spec with all its pods available.
-``Progressing``: a rollout is under way (or waiting for pods). ``Degraded``:
-the spec cannot be realised, or a rollout failed; the message says what to do.
+``Ready``: every component serves the current spec with all its pods available;
+when not, its reason and message give the cause a blocking object states
+(diagnosis.py: a Pending claim, an unschedulable pod, an image that cannot be
+pulled, a crash loop, a failing probe), also kept per component in
+``<component>.notReady``. ``Progressing``: a rollout is under way (or waiting for
+pods). ``Degraded``: the spec cannot be realised, or a rollout failed (passed its
+progress deadline, with the cause when known); the message says what to do.
 A condition's ``lastTransitionTime`` moves only when its status changes, so a
 converged reconcile computes the very status already stored, and writes nothing.
 """
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sora_operator.builders import layout, names
+from sora_operator.diagnosis import Cause
 from sora_operator.spec import SoraDeployment
 
 #: (rollout label, status key) of each component's replica counts.
@@ -43,18 +48,27 @@ class Rollout:
     available: int
     current: bool  # the controller has seen the latest template and no old pods remain
     failed_message: str | None
+    #: Why it is not ready, as the blocking object says (diagnosis.py); None: nothing stated.
+    cause: Cause | None = None
 
     @property
     def complete(self) -> bool:
         return self.current and self.updated >= self.wanted and self.available >= self.wanted
 
     def summary(self) -> dict[str, Any]:
-        return {
+        counts: dict[str, Any] = {
             "replicas": self.wanted,
             "readyReplicas": self.ready,
             "updatedReplicas": self.updated,
             "ready": f"{self.ready}/{self.wanted}",
         }
+        if self.cause is not None:
+            counts["notReady"] = self.cause.as_status()
+        return counts
+
+    def waiting_detail(self) -> str:
+        detail = f"{self.label}: {self.available}/{self.wanted} available"
+        return f"{detail}: {self.cause.message}" if self.cause else detail
 
 
 def rollout(label: str, deployment: Mapping[str, Any] | None) -> Rollout:
@@ -124,10 +138,10 @@ def _ready(rollouts: Sequence[Rollout], problems: Sequence[Problem]) -> dict[str
         return _condition("Ready", False, "ScaledToZero", f"{_join(stopped)} set to 0 replicas")
     waiting = [item for item in rollouts if not item.complete]
     if waiting:
-        detail = "; ".join(
-            f"{item.label}: {item.available}/{item.wanted} available" for item in waiting
-        )
-        return _condition("Ready", False, "ComponentsNotReady", detail)
+        detail = "; ".join(item.waiting_detail() for item in waiting)
+        causes = [item.cause for item in waiting if item.cause is not None]
+        reason = causes[0].reason if causes else "ComponentsNotReady"
+        return _condition("Ready", False, reason, detail)
     if problems and not rollouts:
         return _condition("Ready", False, problems[0].reason, problems[0].message)
     return _condition("Ready", True, "Available", "Every component serves the current spec")
@@ -150,14 +164,18 @@ def _degraded(rollouts: Sequence[Rollout], problems: Sequence[Problem]) -> dict[
         return _condition("Degraded", True, reason, " ".join(p.message for p in problems))
     failed = [item for item in rollouts if item.failed_message]
     if failed:
-        detail = "; ".join(f"{item.label}: {item.failed_message}" for item in failed)
-        return _condition(
-            "Degraded",
-            True,
-            "RolloutFailed",
-            f"{detail}. The pods' events (kubectl describe pod) show image or scheduling errors.",
-        )
+        detail = "; ".join(_failure_detail(item) for item in failed)
+        return _condition("Degraded", True, "RolloutFailed", detail)
     return _condition("Degraded", False, "AsExpected", "The spec is realised")
+
+
+def _failure_detail(item: Rollout) -> str:
+    if item.cause is not None:
+        return f"{item.label}: {item.failed_message}; {item.cause.message}"
+    return (
+        f"{item.label}: {item.failed_message}. The pods' events (kubectl describe pod) "
+        "show image or scheduling errors."
+    )
 
 
 def _condition(kind: str, holds: bool, reason: str, message: str) -> dict[str, str]:
@@ -213,6 +231,22 @@ def _public_address(sora: SoraDeployment, ingress: Mapping[str, Any] | None) -> 
     if not address or not balancers:
         return None
     return f"{sora.ingress.scheme}://{address}"
+
+
+def cause_events(
+    previous: Mapping[str, Any], status: Mapping[str, Any]
+) -> list[tuple[bool, str, str]]:
+    """(warning, reason, message) of one Event per new cause a component is not ready.
+
+    A cause already stored is not announced again at the next resync; a new one (or
+    the same reason with another message) is.
+    """
+    events = []
+    for label, key in COMPONENT_STATUS_KEYS:
+        cause = (status.get(key) or {}).get("notReady")
+        if cause and cause != (previous.get(key) or {}).get("notReady"):
+            events.append((True, str(cause["reason"]), f"{label}: {cause['message']}"))
+    return events
 
 
 def status_changes(previous: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,9 @@ throwaway "builder" module requires it and replaces every staging module with th
 published ``v0.X.Y`` (the replace list is generated from upstream's ``go.mod``). etcd's
 server module gets the same treatment; kwok, helm and kind go through the same path.
 
+``up`` also runs, beside the control plane, the volume provisioner the integration
+tests use (tests/support/volumes.py), so claims bind on it as they do in the tests.
+
 Command line (what ``hack/cluster.sh`` calls)::
 
     python -m tests.support.controlplane build|up|env|status|down|tools
@@ -91,6 +94,8 @@ KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 #: NotReady (kube-controller-manager's default is 50 s).
 NODE_MONITOR_GRACE = "15m"
 CLUSTER_STATE_NAME = "cluster"  # hack/cluster.sh's state directory under run/
+#: Written by `serve` once the volume provisioner runs: `up` returns only after it.
+VOLUMES_READY_FILE = "volumes-ready"
 
 Log = Callable[[str], None]
 
@@ -1287,8 +1292,14 @@ class ControlPlane:
 # --------------------------------------------------------------------------------------
 
 
-def cluster_state_dir() -> Path:
-    return run_root() / CLUSTER_STATE_NAME
+def cluster_state_dir(args: argparse.Namespace | None = None) -> Path:
+    """hack/cluster.sh's state directory (``--state-dir`` moves it, for the tests)."""
+    explicit = getattr(args, "state_dir", None)
+    return Path(explicit) if explicit else run_root() / CLUSTER_STATE_NAME
+
+
+def _supervisor_log(state_dir: Path) -> Path:
+    return state_dir.with_name(f"{state_dir.name}.log")
 
 
 def _export_line(state_dir: Path) -> str:
@@ -1296,7 +1307,30 @@ def _export_line(state_dir: Path) -> str:
 
 
 def _cluster_ready(state_dir: Path) -> bool:
-    return _owner_alive(state_dir) and (state_dir / "ready").is_file()
+    return (
+        _owner_alive(state_dir)
+        and (state_dir / "ready").is_file()
+        and (state_dir / VOLUMES_READY_FILE).is_file()
+    )
+
+
+@contextlib.contextmanager
+def provide_volumes(plane: ControlPlane) -> Iterator[None]:
+    """The integration tests' StorageClasses and volume provisioner, on ``plane``.
+
+    What makes `up`'s cluster the one the tests use: claims bind (tests/support/volumes.py).
+    """
+    from kubernetes import config
+
+    from tests.support.volumes import VolumeProvisioner
+
+    api = config.new_client_from_config(config_file=str(plane.kubeconfig))
+    try:
+        with VolumeProvisioner(api, delete_volumes_after=False):
+            (plane.state_dir / VOLUMES_READY_FILE).write_text("")
+            yield
+    finally:
+        api.close()
 
 
 def cmd_build(_: argparse.Namespace) -> int:
@@ -1332,12 +1366,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     plane = ControlPlane(ensure_tools(CONTROL_PLANE_TOOLS), Path(args.state_dir), nodes=args.nodes)
     try:
         plane.start()
-        while True:
-            dead = plane.dead_children()
-            if dead:
-                _stderr_log(f"component(s) exited: {', '.join(dead)}; stopping")
-                return 1
-            time.sleep(1)
+        with provide_volumes(plane):
+            while True:
+                dead = plane.dead_children()
+                if dead:
+                    _stderr_log(f"component(s) exited: {', '.join(dead)}; stopping")
+                    return 1
+                time.sleep(1)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -1347,7 +1382,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    state = cluster_state_dir()
+    state = cluster_state_dir(args)
     if _cluster_ready(state):
         _stderr_log(f"already running ({state})")
         print(_export_line(state))
@@ -1356,9 +1391,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not _owner_alive(state):
         cleanup_stale_runs()
         ensure_tools(CONTROL_PLANE_TOOLS)
-        run_root().mkdir(parents=True, exist_ok=True)
-        supervisor_log = run_root() / f"{CLUSTER_STATE_NAME}.log"
-        with supervisor_log.open("w") as log_file:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        with _supervisor_log(state).open("w") as log_file:
             subprocess.Popen(
                 [
                     sys.executable,
@@ -1382,7 +1416,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         if time.monotonic() > deadline or (
             time.monotonic() - started > 5 and not _owner_alive(state)
         ):
-            log_path = run_root() / f"{CLUSTER_STATE_NAME}.log"
+            log_path = _supervisor_log(state)
             tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
             _stderr_log(f"the control plane did not come up; supervisor log:\n{tail}")
             cmd_down(args)
@@ -1411,8 +1445,8 @@ def cmd_status(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_down(_: argparse.Namespace) -> int:
-    state = cluster_state_dir()
+def cmd_down(args: argparse.Namespace) -> int:
+    state = cluster_state_dir(args)
     record = _read_pid_record(state / "owner.pid")
     if record and _same_process(*record):
         os.kill(record[0], signal.SIGTERM)
@@ -1458,9 +1492,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("tools", help="print where each binary is (no build)")
     up = sub.add_parser("up", help="start the control plane (idempotent); prints export KUBECONFIG")
     up.add_argument("--nodes", type=int, default=2, help="simulated (kwok) nodes")
+    up.add_argument("--state-dir", help=argparse.SUPPRESS)  # elsewhere than run/cluster (tests)
     sub.add_parser("env", help="print the export KUBECONFIG=... line again")
     sub.add_parser("status", help="print whether it runs")
-    sub.add_parser("down", help="stop everything `up` started and remove its data")
+    down = sub.add_parser("down", help="stop everything `up` started and remove its data")
+    down.add_argument("--state-dir", help=argparse.SUPPRESS)
     sub.add_parser("kubectl", help="the pinned kubectl, pointed at the control plane")
     sub.add_parser("helm", help="the pinned helm, pointed at the control plane")
     serve = sub.add_parser("serve", help=argparse.SUPPRESS)

@@ -29,10 +29,11 @@ from tests.integration.charts.support import (
     values_args,
     values_cases,
 )
-from tests.integration.operator.cluster_setup import VolumeProvisioner, operator_environment
+from tests.integration.operator.cluster_setup import operator_environment
 from tests.integration.operator.support import condition, wait_for, wait_ready
 from tests.plugins.kube import KubeCluster
 from tests.support.processes import Service, free_port, program, start_process
+from tests.support.volumes import VolumeProvisioner
 
 OPERATOR_NAMESPACE = "sora-chart-system"
 #: Not "sora-operator": the operator's own tests bind rbac.yaml's ClusterRole of that name.

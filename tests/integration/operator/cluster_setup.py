@@ -5,20 +5,17 @@ Shared by the integration tests' fixtures and by ``benchmarks/operator.py``.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 from typing import Any
 
 import yaml
-from kubernetes import client as k8s
 
 from tests.integration.operator.support import CRD_PATH, RBAC_PATH
 from tests.plugins.kube import KubeCluster
+from tests.support.processes import Service, free_port, program, start_process
 
 OPERATOR_NAMESPACE = "sora-system"
 OPERATOR_ACCOUNT = "sora-operator"
-PROVISIONED_LABEL = "sora.test/provisioned"
 
 
 def install_crd(cluster: KubeCluster) -> None:
@@ -78,68 +75,6 @@ def _binding(kind: str, name: str, role_kind: str, role: str) -> dict[str, Any]:
     }
 
 
-class VolumeProvisioner:
-    """Binds each pending claim to a hostPath PersistentVolume, as a cloud provisioner would.
-
-    The control plane has no storage provisioner, and a pod whose claim is unbound is
-    never scheduled.
-    """
-
-    def __init__(self, api_client: Any, *, delete_volumes_after: bool = True) -> None:
-        self._core = k8s.CoreV1Api(api_client)
-        self._delete_volumes_after = delete_volumes_after
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="volume-provisioner", daemon=True)
-        self._provisioned: set[str] = set()
-
-    def __enter__(self) -> VolumeProvisioner:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-        if not self._delete_volumes_after:
-            return
-        with contextlib.suppress(Exception):
-            self._core.delete_collection_persistent_volume(
-                label_selector=f"{PROVISIONED_LABEL}=true"
-            )
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.3):
-            with contextlib.suppress(Exception):
-                self._provision_pending()
-
-    def _provision_pending(self) -> None:
-        for claim in self._core.list_persistent_volume_claim_for_all_namespaces().items:
-            if claim.metadata.uid in self._provisioned or claim.spec.volume_name:
-                continue
-            self._core.create_persistent_volume(body=_volume_for(claim))
-            self._provisioned.add(claim.metadata.uid)
-
-
-def _volume_for(claim: Any) -> dict[str, Any]:
-    uid = claim.metadata.uid
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {"name": f"pv-{uid}", "labels": {PROVISIONED_LABEL: "true"}},
-        "spec": {
-            "capacity": {"storage": claim.spec.resources.requests["storage"]},
-            "accessModes": claim.spec.access_modes,
-            "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": claim.spec.storage_class_name or "",
-            "hostPath": {"path": f"/tmp/sora-test-volumes/{uid}"},
-            "claimRef": {
-                "namespace": claim.metadata.namespace,
-                "name": claim.metadata.name,
-                "uid": uid,
-            },
-        },
-    }
-
-
 def operator_environment(
     kubeconfig: Path, metrics_port: int, liveness_port: int, **overrides: str
 ) -> dict[str, str]:
@@ -156,27 +91,19 @@ def operator_environment(
     }
 
 
-def main() -> int:
-    """``python -m tests.integration.operator.cluster_setup volumes``: bind pending claims.
-
-    The local control plane (hack/cluster.sh) has no storage provisioner; run this
-    beside it (with its KUBECONFIG) so feedback API pods get their volume.
-    """
-    import argparse
-    import time
-
-    from kubernetes import config
-
-    parser = argparse.ArgumentParser(prog="python -m tests.integration.operator.cluster_setup")
-    parser.add_argument("command", choices=["volumes"], help="bind pending claims until Ctrl-C")
-    parser.parse_args()
-    with VolumeProvisioner(config.new_client_from_config(), delete_volumes_after=False):
-        print("binding pending PersistentVolumeClaims to hostPath volumes; Ctrl-C to stop")
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(1)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def start_operator_process(
+    kubeconfig: Path, log_path: Path, *, timeout: float = 30, **overrides: str
+) -> Service:
+    """``sora-operator`` as a real process, ready once its metrics answer."""
+    metrics_port, liveness_port = free_port(), free_port()
+    env = operator_environment(kubeconfig, metrics_port, liveness_port, **overrides)
+    service = start_process(
+        [program("sora-operator")],
+        env,
+        log_path,
+        port=metrics_port,
+        ready_path="/metrics",
+        timeout=timeout,
+    )
+    service.extra["liveness"] = f"http://127.0.0.1:{liveness_port}/healthz"
+    return service

@@ -3,7 +3,8 @@
 * ``operator_access``: the CRD installed, and a kubeconfig for a ServiceAccount bound
   to exactly ``operator/sora_operator/rbac.yaml`` (so every test also proves the
   RBAC is enough).
-* ``volume_provisioner``: binds pending claims to PersistentVolumes (cluster_setup.py).
+* ``volume_provisioner``: StorageClasses, and pending claims bound to PersistentVolumes
+  (tests/support/volumes.py, the same provisioner ``hack/cluster.sh up`` runs).
 * ``start_operator``: runs ``.venv/bin/sora-operator`` as a real process.
 """
 
@@ -19,13 +20,13 @@ import pytest
 from sora_operator.kube import KubeClient
 from tests.integration.operator.cluster_setup import (
     OPERATOR_NAMESPACE,
-    VolumeProvisioner,
     install_crd,
-    operator_environment,
     operator_kubeconfig,
+    start_operator_process,
 )
 from tests.plugins.kube import KubeCluster
-from tests.support.processes import Service, free_port, program, start_process
+from tests.support.processes import Service
+from tests.support.volumes import VolumeProvisioner
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def operator_access(
 
 @pytest.fixture(scope="session")
 def volume_provisioner(kube_cluster: KubeCluster) -> Iterator[None]:
-    """Binds claims to volumes (the control plane has no storage provisioner)."""
+    """Binds claims to volumes (the control plane has no storage driver)."""
     with VolumeProvisioner(kube_cluster.api_client()):
         yield
 
@@ -75,11 +76,9 @@ def start_operator(
     lease = f"sora-operator-{zlib.crc32(request.node.nodeid.encode()):08x}"
 
     def start(*namespaces: str, identity: str = "operator-0", **extra_env: str) -> Service:
-        metrics_port, liveness_port = free_port(), free_port()
-        env = operator_environment(
+        service = start_operator_process(
             operator_access.kubeconfig,
-            metrics_port,
-            liveness_port,
+            tmp_path / f"{identity}-{len(started)}.log",
             POD_NAME=identity,
             SORA_OPERATOR_NAMESPACES=",".join(namespaces),
             SORA_OPERATOR_RESYNC_SECONDS="5",
@@ -89,15 +88,6 @@ def start_operator(
             SORA_OPERATOR_LEASE_RETRY_PERIOD="0.5",
             **extra_env,
         )
-        service = start_process(
-            [program("sora-operator")],
-            env,
-            tmp_path / f"{identity}-{len(started)}.log",
-            port=metrics_port,
-            ready_path="/metrics",
-            timeout=30,
-        )
-        service.extra["liveness"] = f"http://127.0.0.1:{liveness_port}/healthz"
         started.append(service)
         return service
 

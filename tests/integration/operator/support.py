@@ -59,7 +59,22 @@ def condition(body: dict[str, Any] | None, kind: str) -> dict[str, Any]:
 
 
 def is_ready(body: dict[str, Any] | None) -> bool:
-    return condition(body, "Ready").get("status") == "True"
+    """Ready for the spec as it is now, not for an older generation.
+
+    Right after a spec change the stored status is still the previous generation's
+    (Ready=True with the old replica counts) until the operator has reconciled the
+    new one: only a status whose ``observedGeneration`` (its own and the Ready
+    condition's) equals ``metadata.generation`` speaks for the current spec.
+    """
+    if not body:
+        return False
+    generation = body.get("metadata", {}).get("generation")
+    ready = condition(body, "Ready")
+    return (
+        ready.get("status") == "True"
+        and ready.get("observedGeneration") == generation
+        and (body.get("status") or {}).get("observedGeneration") == generation
+    )
 
 
 def child_refs(namespace: str, name: str) -> list[ObjectRef]:
@@ -110,6 +125,17 @@ def metrics_of(service: Service) -> MetricsReader:
     return MetricsReader(f"{service.url}/metrics")
 
 
+def wait_two_resyncs(operator: Service) -> None:
+    """Long enough for a repeated Event or a needless write to have happened."""
+    metrics = metrics_of(operator)
+    resyncs = metrics.total("sora_operator_reconciles_total", trigger="resync")
+    wait_for(
+        lambda: metrics.total("sora_operator_reconciles_total", trigger="resync") >= resyncs + 2,
+        30,
+        "two more resyncs",
+    )
+
+
 def wait_ready(
     client: KubeClient, namespace: str, name: str, timeout: float = 90
 ) -> dict[str, Any]:
@@ -120,7 +146,9 @@ def wait_ready(
         return body if is_ready(body) else None
 
     try:
-        return wait_for(ready, timeout, f"SoraDeployment {namespace}/{name} to become Ready")
+        return wait_for(
+            ready, timeout, f"SoraDeployment {namespace}/{name} to become Ready for its generation"
+        )
     except AssertionError as error:
         raise AssertionError(f"{error}\n{_diagnosis(client, ref)}") from None
 

@@ -22,14 +22,13 @@ from tests.integration.operator.conftest import StartOperator
 from tests.integration.operator.support import (
     REPO_ROOT,
     condition,
-    metrics_of,
     resource_versions,
     sora_deployment,
     wait_for,
     wait_ready,
+    wait_two_resyncs,
 )
 from tests.plugins.kube import KubeCluster
-from tests.support.processes import Service
 
 NAME = "watched"
 API = "monitoring.coreos.com/v1"
@@ -89,17 +88,6 @@ def _events(kube_cluster: KubeCluster, namespace: str, reason: str) -> list[dict
     return [event for event in found if event.get("reason") == reason]
 
 
-def _wait_two_resyncs(operator: Service) -> None:
-    """Long enough for a repeated Event or a needless write to have happened."""
-    metrics = metrics_of(operator)
-    resyncs = metrics.total("sora_operator_reconciles_total", trigger="resync")
-    wait_for(
-        lambda: metrics.total("sora_operator_reconciles_total", trigger="resync") >= resyncs + 2,
-        30,
-        "two more resyncs",
-    )
-
-
 def _monitoring_objects(namespace: str) -> list[ObjectRef]:
     return [
         ObjectRef("ServiceMonitor", namespace, f"{NAME}-file-server"),
@@ -133,7 +121,7 @@ def test_without_the_crds_the_platform_is_ready_and_says_what_it_skipped(
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     # Two more resyncs later, still exactly one Event.
     wait_for(lambda: _events(kube_cluster, kube_namespace, "MonitoringSkipped"), 30, "the Event")
-    _wait_two_resyncs(operator)
+    wait_two_resyncs(operator)
     skipped = _events(kube_cluster, kube_namespace, "MonitoringSkipped")
     assert len(skipped) == 1
     assert skipped[0]["type"] == "Warning"
@@ -177,7 +165,7 @@ def test_with_the_crds_the_objects_are_accepted_repaired_and_removed(
     # defaults).
     refs = _monitoring_objects(kube_namespace)
     before = resource_versions(admin, refs)
-    _wait_two_resyncs(operator)
+    wait_two_resyncs(operator)
     assert resource_versions(admin, refs) == before
 
     # Drift: a deleted ServiceMonitor comes back (the operator watches them).

@@ -53,6 +53,19 @@ class FakeCluster:
         self.writes.append(("delete", ref))
         self.objects.pop(ref, None)
 
+    def list_objects(
+        self, kind: str, namespace: str | None, selector: str = ""
+    ) -> list[dict[str, Any]]:
+        """Stored objects of ``kind`` (in ``namespace``) carrying every ``k=v`` of ``selector``."""
+        wanted = dict(term.split("=", 1) for term in selector.split(",") if term)
+        return [
+            deepcopy(found)
+            for ref, found in self.objects.items()
+            if ref.kind == kind
+            and namespace in (None, ref.namespace)
+            and wanted.items() <= (found.get("metadata", {}).get("labels") or {}).items()
+        ]
+
     def served_kinds(self, api_version: str) -> frozenset[str]:
         assert api_version == "monitoring.coreos.com/v1"
         return self.monitoring_kinds

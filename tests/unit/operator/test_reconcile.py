@@ -156,3 +156,66 @@ def test_the_status_patch_is_empty_when_the_stored_status_is_current(
 def test_the_status_observes_the_reconciled_generation(reconciler: Reconciler) -> None:
     outcome = reconciler.reconcile(body({"environment": "prod"}, generation=4))
     assert outcome.status["observedGeneration"] == 4
+
+
+FEEDBACK_API = ObjectRef("Deployment", NAMESPACE, "shop-feedback-api")
+
+
+def _crash_looping_pod(cluster: FakeCluster) -> None:
+    """A feedback API pod, labelled as its Deployment selects, whose container crashes."""
+    selector = cluster.objects[FEEDBACK_API]["spec"]["selector"]["matchLabels"]
+    container = {
+        "name": "feedback-api",
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
+    }
+    cluster.objects[ObjectRef("Pod", NAMESPACE, "shop-feedback-api-1")] = {
+        "metadata": {"name": "shop-feedback-api-1", "namespace": NAMESPACE, "labels": selector},
+        "status": {"containerStatuses": [container]},
+    }
+
+
+def test_the_status_says_why_a_component_is_not_ready(
+    cluster: FakeCluster, reconciler: Reconciler
+) -> None:
+    reconciler.reconcile(body({"environment": "prod"}))
+    _crash_looping_pod(cluster)
+    status = reconciler.reconcile(body({"environment": "prod"})).status
+    assert status["feedbackApi"]["notReady"]["reason"] == "CrashLooping"
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert ready["reason"] == "CrashLooping"
+    assert "last exit code 1 (Error)" in ready["message"]
+
+
+def test_pods_and_events_are_not_read_while_every_component_is_ready(
+    cluster: FakeCluster, reconciler: Reconciler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reconciler.reconcile(body({"environment": "prod"}))
+    for ref, found in cluster.objects.items():
+        if ref.kind == "Deployment":
+            wanted = found["spec"].get("replicas", 1)
+            found["metadata"]["generation"] = 1
+            found["status"] = {
+                "observedGeneration": 1,
+                **dict.fromkeys(
+                    ("replicas", "readyReplicas", "updatedReplicas", "availableReplicas"), wanted
+                ),
+            }
+    listed: list[str] = []
+    monkeypatch.setattr(cluster, "list_objects", lambda kind, *_: listed.append(kind) or [])
+    reconciler.reconcile(body({"environment": "prod"}))
+    assert listed == []
+
+
+def test_a_refused_read_of_pods_leaves_the_status_without_a_cause(
+    cluster: FakeCluster, reconciler: Reconciler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden(*_: object) -> list[dict[str, object]]:
+        raise ApiError(403, "Forbidden", "pods is forbidden")
+
+    reconciler.reconcile(body({"environment": "prod"}))
+    _crash_looping_pod(cluster)
+    monkeypatch.setattr(cluster, "list_objects", forbidden)
+    outcome = reconciler.reconcile(body({"environment": "prod"}))
+    assert "notReady" not in outcome.status["feedbackApi"]
+    assert outcome.problems == []

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from sora_operator.diagnosis import Cause
 from sora_operator.status import (
     Problem,
     Rollout,
+    cause_events,
     compute_status,
     rollout,
     status_changes,
@@ -180,3 +185,79 @@ def test_status_patch_removes_nested_keys_that_disappeared() -> None:
     assert status_changes(previous, {"endpoints": {"fileServer": "a"}}) == {
         "endpoints": {"ingress": None}
     }
+
+
+def _mid_rollout(**status: int) -> dict[str, Any]:
+    """A Deployment scaled from 1 to 2 with a new template (generation 4), part way."""
+    deployment = _deployment(replicas=2, generation=4)
+    deployment["status"].update(status)
+    return deployment
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param({"observedGeneration": 3}, id="controller-has-not-seen-the-new-template"),
+        pytest.param({"updatedReplicas": 1, "replicas": 2}, id="one-pod-still-old"),
+        pytest.param({"replicas": 3}, id="an-old-pod-still-running-beside-two-new"),
+        pytest.param({"availableReplicas": 1, "readyReplicas": 1}, id="a-new-pod-not-available"),
+    ],
+)
+def test_a_deployment_mid_rollout_is_not_ready(status: dict[str, int]) -> None:
+    """Ready needs every Deployment's rollout of its latest generation to be complete."""
+    conditions = _conditions(_status([rollout("file server", _mid_rollout(**status))]))
+    assert conditions["Ready"]["status"] == "False"
+    assert conditions["Progressing"]["status"] == "True"
+
+
+def test_every_condition_names_the_generation_it_speaks_for() -> None:
+    status = _status([_done()])
+    assert {c["observedGeneration"] for c in status["conditions"]} == {7}
+
+
+CLAIM_PENDING = Cause("ClaimPending", "database claim shop-feedback-db is Pending (StorageClass x)")
+
+
+def _blocked(label: str = "feedback API", cause: Cause = CLAIM_PENDING) -> Rollout:
+    return replace(rollout(label, _deployment(ready=0)), cause=cause)
+
+
+def test_a_stated_cause_is_the_ready_reason_and_in_its_message() -> None:
+    ready = _conditions(_status([_done(), _blocked()]))["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "ClaimPending")
+    assert ready["message"] == f"feedback API: 0/2 available: {CLAIM_PENDING.message}"
+
+
+def test_a_stated_cause_is_kept_with_the_components_counts() -> None:
+    status = _status([_done(), _blocked()])
+    assert status["feedbackApi"]["notReady"] == {
+        "reason": "ClaimPending",
+        "message": CLAIM_PENDING.message,
+    }
+    assert "notReady" not in status["fileServer"]
+
+
+def test_a_failed_rollout_with_a_cause_says_it_in_degraded() -> None:
+    failed = _deployment(ready=0)
+    failed["status"]["conditions"] = [
+        {"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "stuck"}
+    ]
+    crashing = Cause("CrashLooping", "container x of pod y is crash looping: last exit code 3")
+    item = replace(rollout("file server", failed), cause=crashing)
+    degraded = _conditions(_status([item]))["Degraded"]
+    assert degraded["message"] == f"file server: stuck; {crashing.message}"
+
+
+def test_a_new_cause_is_announced_once() -> None:
+    first = _status([_done(), _blocked()])
+    assert cause_events({}, first) == [
+        (True, "ClaimPending", f"feedback API: {CLAIM_PENDING.message}")
+    ]
+    assert cause_events(first, _status([_done(), _blocked()])) == []
+
+
+def test_another_cause_is_announced_again() -> None:
+    first = _status([_done(), _blocked()])
+    pulling = Cause("ImagePullFailed", "container c of pod p cannot pull image i: not found")
+    events = cause_events(first, _status([_done(), _blocked(cause=pulling)]))
+    assert [reason for _, reason, _ in events] == ["ImagePullFailed"]
