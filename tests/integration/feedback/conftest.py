@@ -1,12 +1,14 @@
-"""Real ``sora-feedback-api`` processes (gunicorn, two workers) on real SQLite files."""
+"""Real ``sora-feedback-api`` processes (gunicorn, two workers) on real SQLite files,
+checking targets against a real ``sora-file-server`` that serves a test catalog."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
+import json
 import sqlite3
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,71 @@ GENEROUS_LIMITS = {
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 _addresses = itertools.count(1)
 
+# The test catalog: every id below is both an extension and a layout. Tests that need
+# targets of their own take fresh ones from the pool (new_target_id).
+NAMED_TARGETS = (
+    "lone-five", "well-liked", "disliked", "grid", "stack", "never-rated", "before",
+    "after-restart", *(f"after-{n}" for n in range(20)), *(f"crash-{n}" for n in range(20)),
+)  # fmt: skip
+POOL_SIZE = 500
+_pool = (f"t-{number:04d}" for number in range(POOL_SIZE))
+CATALOG_KINDS = ("extensions", "layouts")
 
-def server_env(tmp: Path, **extra: str) -> dict[str, str]:
+
+def add_catalog_entry(root: Path, kind: str, entry_id: str) -> None:
+    """One valid entry (version 1.0.0, a tiny package) in the file server's storage layout."""
+    directory = root / kind / entry_id / "1.0.0"
+    directory.mkdir(parents=True, exist_ok=True)
+    package = f"{kind}/{entry_id}".encode()
+    (directory / "package.zip").write_bytes(package)
+    manifest = {
+        "id": entry_id,
+        "version": "1.0.0",
+        "name": entry_id,
+        "file": "package.zip",
+        "size": len(package),
+        "sha256": hashlib.sha256(package).hexdigest(),
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def write_catalog(root: Path, ids: Iterable[str]) -> None:
+    for entry_id in ids:
+        for kind in CATALOG_KINDS:
+            add_catalog_entry(root, kind, entry_id)
+
+
+def catalog_server(
+    tmp: Path, root: Path, port: int | None = None, **extra: str
+) -> contextlib.AbstractContextManager[Service]:
+    """``sora-file-server`` over ``root``, rereading storage on every request when asked
+    with ``CATALOG_TTL_SECONDS=0`` (the default keeps its catalog 30 s)."""
+    port = port or free_port()
+    env = {
+        "SORA_ENV": "test",
+        "IP_SALT": SECRETS["IP_SALT"],
+        "LOG_FORMAT": "json",
+        "WEB_CONCURRENCY": "1",
+        "STORAGE_BACKEND": "local",
+        "STORAGE_DIR": str(root),
+        "CACHE_DIR": str(tmp / "file-server-cache"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "file-server-metrics"),
+        "PORT": str(port),
+        **extra,
+    }
+    return running([program("sora-file-server")], env, tmp / "file-server.log", "/health", port)
+
+
+@pytest.fixture(scope="session")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The file server every feedback API of the session checks its targets against."""
+    tmp = tmp_path_factory.mktemp("feedback-catalog")
+    write_catalog(tmp / "storage", (*NAMED_TARGETS, *(f"t-{n:04d}" for n in range(POOL_SIZE))))
+    with catalog_server(tmp, tmp / "storage") as service:
+        yield service
+
+
+def server_env(tmp: Path, catalog_url: str, **extra: str) -> dict[str, str]:
     return {
         "SORA_ENV": "test",
         **SECRETS,
@@ -43,23 +108,25 @@ def server_env(tmp: Path, **extra: str) -> dict[str, str]:
         "TRUSTED_PROXIES": "127.0.0.1/32",
         "DATABASE_PATH": str(tmp / "feedback.db"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+        "FILE_SERVER_URL": catalog_url,
         **extra,
     }
 
 
 @contextlib.contextmanager
-def feedback_server(tmp: Path, **extra: str) -> Iterator[Service]:
+def feedback_server(tmp: Path, catalog_url: str, **extra: str) -> Iterator[Service]:
+    """A feedback API checking targets against the file server at ``catalog_url``."""
     port = free_port()
-    env = {**server_env(tmp, **extra), "PORT": str(port)}
+    env = {**server_env(tmp, catalog_url, **extra), "PORT": str(port)}
     with running([program("sora-feedback-api")], env, tmp / "server.log", "/health", port) as svc:
         yield svc
 
 
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def api(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
     """One server shared by the contract tests; each test uses its own targets and clients."""
     tmp = tmp_path_factory.mktemp("feedback-api")
-    with feedback_server(tmp) as service:
+    with feedback_server(tmp, catalog.url) as service:
         service.extra["database"] = tmp / "feedback.db"
         yield service
 
@@ -70,8 +137,12 @@ def new_address() -> str:
     return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
 
 
-def new_target_id(prefix: str = "t") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+def new_target_id() -> str:
+    """A catalogued id no other test of the session has used (for both target types)."""
+    try:
+        return next(_pool)
+    except StopIteration:
+        raise AssertionError(f"the test catalog's {POOL_SIZE} pool ids are used up") from None
 
 
 def post_feedback(
