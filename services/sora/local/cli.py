@@ -85,6 +85,7 @@ def components(
             {
                 **shared,
                 "DATABASE_PATH": str(data_dir / "feedback.db"),
+                "FILE_SERVER_URL": f"http://127.0.0.1:{base_port}",
                 "ENCRYPTION_KEY": secret_values["ENCRYPTION_KEY"],
                 "ADMIN_TOKEN": secret_values["ADMIN_TOKEN"],
             },
