@@ -4,17 +4,16 @@ checking targets against a real ``sora-file-server`` that serves a test catalog.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
-import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tests.support.catalog import catalog_server, write_catalog
 from tests.support.processes import Service, free_port, program, running
 
 ADMIN_TOKEN = "integration-admin-token-5d8e1b"
@@ -39,60 +38,15 @@ NAMED_TARGETS = (
     "lone-five", "well-liked", "disliked", "grid", "stack", "never-rated", "before",
     "after-restart", *(f"after-{n}" for n in range(20)), *(f"crash-{n}" for n in range(20)),
 )  # fmt: skip
-POOL_SIZE = 500
-_pool = (f"t-{number:04d}" for number in range(POOL_SIZE))
-CATALOG_KINDS = ("extensions", "layouts")
-
-
-def add_catalog_entry(root: Path, kind: str, entry_id: str) -> None:
-    """One valid entry (version 1.0.0, a tiny package) in the file server's storage layout."""
-    directory = root / kind / entry_id / "1.0.0"
-    directory.mkdir(parents=True, exist_ok=True)
-    package = f"{kind}/{entry_id}".encode()
-    (directory / "package.zip").write_bytes(package)
-    manifest = {
-        "id": entry_id,
-        "version": "1.0.0",
-        "name": entry_id,
-        "file": "package.zip",
-        "size": len(package),
-        "sha256": hashlib.sha256(package).hexdigest(),
-    }
-    (directory / "manifest.json").write_text(json.dumps(manifest))
-
-
-def write_catalog(root: Path, ids: Iterable[str]) -> None:
-    for entry_id in ids:
-        for kind in CATALOG_KINDS:
-            add_catalog_entry(root, kind, entry_id)
-
-
-def catalog_server(
-    tmp: Path, root: Path, port: int | None = None, **extra: str
-) -> contextlib.AbstractContextManager[Service]:
-    """``sora-file-server`` over ``root``, rereading storage on every request when asked
-    with ``CATALOG_TTL_SECONDS=0`` (the default keeps its catalog 30 s)."""
-    port = port or free_port()
-    env = {
-        "SORA_ENV": "test",
-        "IP_SALT": SECRETS["IP_SALT"],
-        "LOG_FORMAT": "json",
-        "WEB_CONCURRENCY": "1",
-        "STORAGE_BACKEND": "local",
-        "STORAGE_DIR": str(root),
-        "CACHE_DIR": str(tmp / "file-server-cache"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "file-server-metrics"),
-        "PORT": str(port),
-        **extra,
-    }
-    return running([program("sora-file-server")], env, tmp / "file-server.log", "/health", port)
+POOL = tuple(f"t-{number:04d}" for number in range(500))
+_pool = iter(POOL)
 
 
 @pytest.fixture(scope="session")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The file server every feedback API of the session checks its targets against."""
     tmp = tmp_path_factory.mktemp("feedback-catalog")
-    write_catalog(tmp / "storage", (*NAMED_TARGETS, *(f"t-{n:04d}" for n in range(POOL_SIZE))))
+    write_catalog(tmp / "storage", (*NAMED_TARGETS, *POOL))
     with catalog_server(tmp, tmp / "storage") as service:
         yield service
 
@@ -142,7 +96,7 @@ def new_target_id() -> str:
     try:
         return next(_pool)
     except StopIteration:
-        raise AssertionError(f"the test catalog's {POOL_SIZE} pool ids are used up") from None
+        raise AssertionError(f"the test catalog's {len(POOL)} pool ids are used up") from None
 
 
 def post_feedback(

@@ -16,14 +16,12 @@ import requests
 
 from tests.integration.feedback.conftest import (
     ADMIN,
-    add_catalog_entry,
-    catalog_server,
     feedback_server,
     new_address,
     post_feedback,
     rating,
-    write_catalog,
 )
+from tests.support.catalog import add_catalog_entry, catalog_server, write_catalog
 from tests.support.polling import wait_for
 from tests.support.processes import Service, free_port
 
