@@ -67,7 +67,7 @@ def test_feedback_routes_reach_the_feedback_api(
     base, _, _ = platform
     created = requests.post(
         f"{base}/api/feedback",
-        json={"target_type": "layout", "target_id": "compact", "rating": 4},
+        json={"target_type": "layout", "target_id": "dvorak", "rating": 4},  # a sample layout
         timeout=10,
     )
     assert created.status_code == 201
