@@ -46,6 +46,7 @@ def create_app(
         guard=AdminGuard(settings.admin_token),
         clock=clock,
         catalog=catalog or _file_server_catalog(settings.catalog),
+        removed_targets=domain.RemovedTargets(settings.catalog.ttl_seconds),
     )
     app = web.create_app(
         settings.shared,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from sora.feedback import ranking
@@ -127,13 +127,43 @@ class Statistics:
     daily: list[DailyCount]
 
 
+def removed_targets(store: FeedbackStore, listed: frozenset[Target]) -> list[Target]:
+    """Targets with counted feedback that the catalog no longer has (reads every counted
+    target: :class:`RemovedTargets` keeps the answer for a while)."""
+    return [target for target in store.counted_targets() if target not in listed]
+
+
+class RemovedTargets:
+    """:func:`removed_targets`, kept for one catalog until it changes or ``max_age_seconds``
+    pass: the set changes with the catalog, or when an admin shows again hidden feedback
+    on a removed target (then public totals count it for at most ``max_age_seconds``)."""
+
+    def __init__(self, max_age_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._cached: tuple[frozenset[Target], float, list[Target]] | None = None
+
+    def __call__(self, store: FeedbackStore, listed: frozenset[Target]) -> list[Target]:
+        now = self._clock()
+        cached = self._cached  # one read: other threads may replace it meanwhile
+        if cached is not None and cached[0] is listed and now - cached[1] <= self._max_age:
+            return cached[2]
+        removed = removed_targets(store, listed)
+        self._cached = (listed, now, removed)
+        return removed
+
+
 def statistics(
-    store: FeedbackStore, listed: frozenset[Target], query: StatsQuery, at_ms: int
+    store: FeedbackStore,
+    listed: frozenset[Target],
+    removed: Sequence[Target],
+    query: StatsQuery,
+    at_ms: int,
 ) -> Statistics:
     """Totals, busiest targets and daily counts over the catalogued targets only: what
-    the store counted for targets since removed from the catalog is taken back out."""
+    the store counted for the ``removed`` targets (see :func:`removed_targets`) is taken
+    back out."""
     days = last_days(at_ms, query.days)
-    removed = [target for target in store.counted_targets() if target not in listed]
     daily = _daily(store, days, None)
     kinds = store.kind_totals()
     for target in removed:

@@ -35,6 +35,7 @@ class Deps:
     guard: AdminGuard
     clock: Callable[[], int]
     catalog: TargetCatalog
+    removed_targets: domain.RemovedTargets
 
 
 def admin_only(req: falcon.Request, resp: falcon.Response, resource: Any, params: Any) -> None:
@@ -168,9 +169,9 @@ class Recommendations(_Resource):
 class Stats(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = validation.parse_stats_query(req.params)
-        stats = domain.statistics(
-            self.deps.store, self.deps.catalog.for_reads(), query, self.deps.clock()
-        )
+        listed = self.deps.catalog.for_reads()
+        removed = self.deps.removed_targets(self.deps.store, listed)
+        stats = domain.statistics(self.deps.store, listed, removed, query, self.deps.clock())
         resp.cache_control = [PUBLIC_CACHE]
         resp.media = views.statistics(stats, query.days)
 

@@ -57,8 +57,11 @@ def test_statistics_leave_out_exactly_what_removed_targets_added(
 ) -> None:
     everything, catalogued = stores
     query = StatsQuery(kind=kind, limit=10, days=14)
-    assert domain.statistics(everything, frozenset(KEPT), query, NOW) == domain.statistics(
-        catalogued, frozenset(KEPT), query, NOW
+    listed = frozenset(KEPT)
+    removed = domain.removed_targets(everything, listed)
+    assert set(removed) == set(REMOVED)
+    assert domain.statistics(everything, listed, removed, query, NOW) == domain.statistics(
+        catalogued, listed, [], query, NOW
     )
 
 

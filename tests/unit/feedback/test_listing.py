@@ -50,3 +50,30 @@ def test_a_short_listing_ends_the_search() -> None:
 
 def test_nothing_listed_gives_an_empty_page() -> None:
     assert domain.listed_only(Listing(["gone"]), frozenset(), 10) == []
+
+
+class CountedTargets:
+    """The one store read RemovedTargets makes, counted."""
+
+    def __init__(self, *ids: str) -> None:
+        self.targets = [Target("extension", target_id) for target_id in ids]
+        self.reads = 0
+
+    def counted_targets(self) -> list[Target]:
+        self.reads += 1
+        return list(self.targets)
+
+
+def test_removed_targets_are_read_once_per_catalog_while_fresh() -> None:
+    now = [0.0]
+    removed = domain.RemovedTargets(30, clock=lambda: now[0])
+    store = CountedTargets("a", "gone")
+    catalog = listed("a")
+    assert removed(store, catalog) == [Target("extension", "gone")]  # type: ignore[arg-type]
+    assert removed(store, catalog) == [Target("extension", "gone")]  # type: ignore[arg-type]
+    assert store.reads == 1
+    assert removed(store, listed("a", "gone")) == []  # type: ignore[arg-type]  # a new catalog
+    now[0] = 31
+    store.targets.append(Target("extension", "shown-again"))
+    assert removed(store, listed("a", "gone")) == [Target("extension", "shown-again")]  # type: ignore[arg-type]
+    assert store.reads == 3
