@@ -40,6 +40,7 @@ from typing import Any
 
 import falcon
 
+from tests.support.catalog import add_catalog_entry, catalog_server
 from tests.support.processes import REPO_ROOT, Service, free_port, program, start_process
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -376,19 +377,30 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def measure_writes(work: Path) -> dict[str, list[Load]]:
+def catalog(work: Path) -> contextlib.AbstractContextManager[Service]:
+    """A file server listing every target the benchmark rates (feedback is checked)."""
+    for kind, prefix, count in (("extensions", "ext", EXTENSIONS), ("layouts", "layout", LAYOUTS)):
+        for number in range(1, count + 1):
+            add_catalog_entry(work / "catalog", kind, f"{prefix}-{number}")
+    return catalog_server(work, work / "catalog")
+
+
+def measure_writes(work: Path, catalog_url: str) -> dict[str, list[Load]]:
     script = work / "post.lua"
     script.write_text(POST_SCRIPT)
     with contextlib.ExitStack() as stack:
-        full = stack.enter_context(stopping(feedback_api(work, "full", feedback_env(work, "full"))))
-        normal_env = feedback_env(work, "normal", SQLITE_SYNCHRONOUS="normal")
+        full_env = feedback_env(work, "full", FILE_SERVER_URL=catalog_url)
+        full = stack.enter_context(stopping(feedback_api(work, "full", full_env)))
+        normal_env = feedback_env(
+            work, "normal", SQLITE_SYNCHRONOUS="normal", FILE_SERVER_URL=catalog_url
+        )
         normal = stack.enter_context(stopping(feedback_api(work, "normal", normal_env)))
         bare = stack.enter_context(stopping(bare_falcon(work)))
         return alternate({"full": full, "normal": normal, "bare": bare}, "/api/feedback", script)
 
 
-def measure_reads(work: Path) -> tuple[dict[str, Load], float, int]:
-    env = feedback_env(work, "million")
+def measure_reads(work: Path, catalog_url: str) -> tuple[dict[str, Load], float, int]:
+    env = feedback_env(work, "million", FILE_SERVER_URL=catalog_url)
     load_seconds = bulk_load(work / "million.db", env["ENCRYPTION_KEY"], ROWS)
     size = sum(path.stat().st_size for path in work.glob("million.db*"))
     paths = [
@@ -410,8 +422,9 @@ def run() -> str:
     work = Path(tempfile.mkdtemp(prefix="sora-bench-feedback-"))
     try:
         environment = _environment()
-        writes = measure_writes(work)
-        reads, load_seconds, size = measure_reads(work)
+        with catalog(work) as files:
+            writes = measure_writes(work, files.url)
+            reads, load_seconds, size = measure_reads(work, files.url)
         return report(writes, reads, load_seconds, size, environment)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -45,9 +45,7 @@ def settings(sora: SoraDeployment) -> dict[str, str]:
         "FEEDBACK_API_URL": names.service_url(
             sora, names.feedback_api(sora), layout.FEEDBACK_API_PORT
         ),
-        "FILE_SERVER_URL": names.service_url(
-            sora, names.file_server(sora), layout.FILE_SERVER_PORT
-        ),
+        "FILE_SERVER_URL": configmap.file_server_url(sora),
     }
 
 

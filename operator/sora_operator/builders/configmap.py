@@ -34,9 +34,19 @@ def file_server_configmap(sora: SoraDeployment) -> dict[str, Any]:
 
 
 def feedback_api_configmap(sora: SoraDeployment) -> dict[str, Any]:
-    """The database path on the volume; secrets come from the Secret, not from here."""
-    data = {**shared_settings(sora), "DATABASE_PATH": layout.DATABASE_PATH}
+    """The database path on the volume and the file server whose catalog feedback is
+    checked against; secrets come from the Secret, not from here."""
+    data = {
+        **shared_settings(sora),
+        "DATABASE_PATH": layout.DATABASE_PATH,
+        "FILE_SERVER_URL": file_server_url(sora),
+    }
     return _configmap(sora, names.feedback_api(sora), "feedback-api", data)
+
+
+def file_server_url(sora: SoraDeployment) -> str:
+    """The file server's in-cluster URL, for the services that call it."""
+    return names.service_url(sora, names.file_server(sora), layout.FILE_SERVER_PORT)
 
 
 def checksum(configmap: dict[str, Any]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 
 from sora.common.serve import ServerSettings
 from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
@@ -37,8 +36,8 @@ class UpstreamSettings:
     @classmethod
     def from_env(cls, env: Env) -> UpstreamSettings:
         return cls(
-            feedback_api_url=_base_url(env, "FEEDBACK_API_URL", DEFAULT_FEEDBACK_API_URL),
-            file_server_url=_base_url(env, "FILE_SERVER_URL", DEFAULT_FILE_SERVER_URL),
+            feedback_api_url=env.base_url("FEEDBACK_API_URL", DEFAULT_FEEDBACK_API_URL),
+            file_server_url=env.base_url("FILE_SERVER_URL", DEFAULT_FILE_SERVER_URL),
             connect_timeout=env.number("UPSTREAM_CONNECT_TIMEOUT_SECONDS", 2.0, minimum=0.1),
             read_timeout=env.number("UPSTREAM_READ_TIMEOUT_SECONDS", 10.0, minimum=0.1),
         )
@@ -73,12 +72,3 @@ class AdminSettings:
                 "SESSION_LIFETIME_SECONDS", 8 * 3600, minimum=1, maximum=7 * 24 * 3600
             ),
         )
-
-
-def _base_url(env: Env, name: str, default: str) -> str:
-    """An http(s) URL without query or fragment; the trailing slash is dropped."""
-    value = env.string(name, default)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"{name} must be an http:// or https:// base URL, got {value!r}")
-    return value.rstrip("/")

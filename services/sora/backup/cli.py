@@ -27,6 +27,7 @@ from sora.backup.store import BackupStore
 from sora.common.logs import configure_logging
 from sora.common.settings import ConfigError, Env
 
+LATEST = "latest"  # verify and restore: the newest verified backup
 FLAG_VARIABLES = {
     "database": "DATABASE_PATH",
     "bucket": "BACKUP_BUCKET",
@@ -85,12 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("create", help="snapshot, upload and verify a new backup")
     commands.add_parser("list", help="list backups, newest first")
     verify = commands.add_parser("verify", help="download a backup and check it end to end")
-    verify.add_argument("key", help="backup key, or 'latest'")
+    verify.add_argument(
+        "key",
+        nargs="?",
+        default=LATEST,
+        help="'latest' (the backup restore --from latest would use, the default) or a key",
+    )
     restore = commands.add_parser("restore", help="replace the database with a backup")
     restore.add_argument(
         "--from",
         dest="source",
-        default="latest",
+        default=LATEST,
         help="'latest' (newest verified backup, the default) or a key",
     )
     prune = commands.add_parser("prune", help="delete backups past the retention")
@@ -116,7 +122,7 @@ def _run(args: argparse.Namespace, settings: BackupSettings) -> dict[str, Any]:
         case "list":
             return {"backups": [_describe(b) for b in store.list()]}
         case "verify":
-            key = store.latest_verified().key if args.key == "latest" else args.key
+            key = store.latest_verified().key if args.key == LATEST else args.key
             return {
                 "result": "verified",
                 **_describe(operations.verify(settings, store, key, progress)),

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 ENVIRONMENTS: Final = ("development", "test", "production")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -106,6 +107,15 @@ class Env:
         if value is None:
             return default
         return tuple(item.strip() for item in value.split(",") if item.strip())
+
+    def base_url(self, name: str, default: str) -> str:
+        """An http(s) URL without query or fragment; the trailing slash is dropped."""
+        value = self.string(name, default)
+        parts = urlsplit(value)
+        web = parts.scheme in ("http", "https") and parts.netloc
+        if not web or parts.query or parts.fragment:
+            raise ConfigError(f"{name} must be an http:// or https:// base URL, got {value!r}")
+        return value.rstrip("/")
 
     def byte_size(self, name: str, default: int) -> int:
         """Sizes like ``1073741824``, ``512MiB`` or ``2G``."""

@@ -9,27 +9,35 @@ every worker shares them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import falcon
 
 from sora.common import web
 from sora.feedback import domain, openapi, resources, telemetry
 from sora.feedback.auth import AdminGuard
+from sora.feedback.catalog import (
+    Catalog,
+    CatalogUnavailableError,
+    FileServerCatalog,
+    TargetCatalog,
+)
 from sora.feedback.crypto import Keyring
 from sora.feedback.ratelimit import Limit, RateLimitMiddleware, TokenBuckets
-from sora.feedback.settings import FeedbackSettings, RateLimitSettings
+from sora.feedback.settings import CatalogSettings, FeedbackSettings, RateLimitSettings
 from sora.feedback.sqlite import SQLiteStore
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
 from sora.feedback.validation import ValidationError
 
 CORS_METHODS = "GET, POST, DELETE, OPTIONS"
+_RETRY_SOON: Final = {"Retry-After": "1"}
 
 
 def create_app(
     settings: FeedbackSettings,
     *,
     store: FeedbackStore | None = None,
+    catalog: TargetCatalog | None = None,
     clock: Callable[[], int] = domain.now_ms,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     deps = resources.Deps(
@@ -37,6 +45,8 @@ def create_app(
         keyring=Keyring(settings.keys.current, settings.keys.old),
         guard=AdminGuard(settings.admin_token),
         clock=clock,
+        catalog=catalog or _file_server_catalog(settings.catalog),
+        removed_targets=domain.RemovedTargets(settings.catalog.ttl_seconds),
     )
     app = web.create_app(
         settings.shared,
@@ -46,6 +56,8 @@ def create_app(
     )
     app.add_error_handler(ValidationError, _invalid)
     app.add_error_handler(StorageUnavailableError, _unavailable)
+    app.add_error_handler(domain.UnknownTargetError, _unknown_target)
+    app.add_error_handler(CatalogUnavailableError, _catalog_unavailable)
     _routes(app, deps)
     return app
 
@@ -57,6 +69,15 @@ def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:
         busy_timeout_ms=settings.storage.busy_timeout_ms,
         observe_commit=telemetry.observe_commit,
         writer_process=True,
+    )
+
+
+def _file_server_catalog(settings: CatalogSettings) -> Catalog:
+    return Catalog(
+        FileServerCatalog(settings.file_server_url).fetch,
+        ttl_seconds=settings.ttl_seconds,
+        max_age_seconds=settings.max_age_seconds,
+        observe=telemetry.observe_catalog_refresh,
     )
 
 
@@ -97,4 +118,39 @@ def _unavailable(
     params: dict[str, Any],
 ) -> None:
     web.log.error("storage unavailable serving %s %s: %s", req.method, req.path, error)
-    raise web.ApiError(503, "Storage unavailable, retry later", headers={"Retry-After": "1"})
+    raise web.ApiError(503, "Storage unavailable, retry later", headers=_RETRY_SOON)
+
+
+def _unknown_target(
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: domain.UnknownTargetError,
+    params: dict[str, Any],
+) -> None:
+    """422 for a body naming a target the catalog lacks; 404 for such a path."""
+    submitted = req.method == "POST"
+    if submitted:
+        telemetry.REJECTED.labels("unknown_target").inc()
+    target = error.target
+    raise web.ApiError(
+        422 if submitted else 404,
+        f"No {target.type} with this id in the catalog",
+        field="target_id",
+        rule="catalog",
+        target_type=target.type,
+        target_id=target.id,
+    )
+
+
+def _catalog_unavailable(
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: CatalogUnavailableError,
+    params: dict[str, Any],
+) -> None:
+    web.log.error("catalog unavailable serving %s %s: %s", req.method, req.path, error)
+    if req.method == "POST":
+        telemetry.REJECTED.labels("catalog_unavailable").inc()
+    raise web.ApiError(
+        503, "Catalog unavailable, retry later", catalog="unavailable", headers=_RETRY_SOON
+    )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from sora.feedback import ranking
 from sora.feedback.crypto import DecryptionError, Keyring, comment_context
@@ -35,13 +35,34 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class UnknownTargetError(Exception):
+    """The target is not in the file server's catalog (never was, or was removed)."""
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(f"no {target.type} {target.id!r} in the catalog")
+        self.target = target
+
+
+def require_listed(listed: frozenset[Target], target: Target) -> None:
+    if target not in listed:
+        raise UnknownTargetError(target)
+
+
 # --- public -----------------------------------------------------------------------------------
 
 
 def submit(
-    store: FeedbackStore, keyring: Keyring, submission: Submission, client_hash: str, at_ms: int
+    store: FeedbackStore,
+    keyring: Keyring,
+    listed: frozenset[Target],
+    submission: Submission,
+    *,
+    client_hash: str,
+    at_ms: int,
 ) -> SubmitResult:
-    """Store a rating; the comment is sealed to this (target, client) before it leaves memory."""
+    """Store a rating for a catalogued target; the comment is sealed to this (target, client)
+    before it leaves memory."""
+    require_listed(listed, submission.target)
     client = bytes.fromhex(client_hash)
     sealed = (
         keyring.seal(submission.comment, comment_context(submission.target, client))
@@ -67,11 +88,29 @@ class Ranked:
     trending: float  # the decayed positive mass now (ranking.trending_now)
 
 
-def recommendations(store: FeedbackStore, query: RecommendationsQuery, at_ms: int) -> list[Ranked]:
+def recommendations(
+    store: FeedbackStore, listed: frozenset[Target], query: RecommendationsQuery, at_ms: int
+) -> list[Ranked]:
     return [
         Ranked(aggregate, ranking.trending_now(aggregate.trend_log2, at_ms))
-        for aggregate in store.ranked_targets(query.kind, query.order, query.limit)
+        for aggregate in listed_only(
+            lambda limit: store.ranked_targets(query.kind, query.order, limit), listed, query.limit
+        )
     ]
+
+
+def listed_only(
+    fetch: Callable[[int], list[TargetAggregate]], listed: frozenset[Target], limit: int
+) -> list[TargetAggregate]:
+    """The first ``limit`` of a store listing whose targets the catalog has. Targets it no
+    longer has are skipped, asking the store for twice as many while they crowd the page."""
+    wanted = limit
+    while True:
+        rows = fetch(wanted)
+        kept = [aggregate for aggregate in rows if aggregate.target in listed]
+        if len(kept) >= limit or len(rows) < wanted:
+            return kept[:limit]
+        wanted *= 2
 
 
 @dataclass(frozen=True)
@@ -88,13 +127,81 @@ class Statistics:
     daily: list[DailyCount]
 
 
-def statistics(store: FeedbackStore, query: StatsQuery, at_ms: int) -> Statistics:
+def removed_targets(store: FeedbackStore, listed: frozenset[Target]) -> list[Target]:
+    """Targets with counted feedback that the catalog no longer has (reads every counted
+    target: :class:`RemovedTargets` keeps the answer for a while)."""
+    return [target for target in store.counted_targets() if target not in listed]
+
+
+class RemovedTargets:
+    """:func:`removed_targets`, kept for one catalog until it changes or ``max_age_seconds``
+    pass: the set changes with the catalog, or when an admin shows again hidden feedback
+    on a removed target (then public totals count it for at most ``max_age_seconds``)."""
+
+    def __init__(self, max_age_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._cached: tuple[frozenset[Target], float, list[Target]] | None = None
+
+    def __call__(self, store: FeedbackStore, listed: frozenset[Target]) -> list[Target]:
+        now = self._clock()
+        cached = self._cached  # one read: other threads may replace it meanwhile
+        if cached is not None and cached[0] is listed and now - cached[1] <= self._max_age:
+            return cached[2]
+        removed = removed_targets(store, listed)
+        self._cached = (listed, now, removed)
+        return removed
+
+
+def statistics(
+    store: FeedbackStore,
+    listed: frozenset[Target],
+    removed: Sequence[Target],
+    query: StatsQuery,
+    at_ms: int,
+) -> Statistics:
+    """Totals, busiest targets and daily counts over the catalogued targets only: what
+    the store counted for the ``removed`` targets (see :func:`removed_targets`) is taken
+    back out."""
     days = last_days(at_ms, query.days)
+    daily = _daily(store, days, None)
+    kinds = store.kind_totals()
+    for target in removed:
+        aggregate = store.target(target)
+        if aggregate is not None:
+            kinds = [_without(kind, aggregate) for kind in kinds]
+        daily = _minus(daily, _daily(store, days, target))
     return Statistics(
-        kinds=store.kind_totals(),
-        targets=store.busiest_targets(query.kind, query.limit),
-        daily=_daily(store, days, None),
+        kinds=kinds,
+        targets=listed_only(
+            lambda limit: store.busiest_targets(query.kind, limit), listed, query.limit
+        ),
+        daily=daily,
     )
+
+
+def _without(kind: KindTotals, aggregate: TargetAggregate) -> KindTotals:
+    """A kind's totals without one target's visible feedback."""
+    if kind.target_type != aggregate.target.type or aggregate.count == 0:
+        return kind
+    one, two, three, four, five = (
+        total - part for total, part in zip(kind.histogram, aggregate.histogram, strict=True)
+    )
+    return replace(
+        kind,
+        count=kind.count - aggregate.count,
+        rating_sum=kind.rating_sum - aggregate.rating_sum,
+        histogram=(one, two, three, four, five),
+        targets=kind.targets - 1,
+    )
+
+
+def _minus(days: list[DailyCount], part: list[DailyCount]) -> list[DailyCount]:
+    """Day by day (both lists cover the same window), ``days`` less ``part``."""
+    return [
+        DailyCount(day.day, day.count - taken.count, day.rating_sum - taken.rating_sum)
+        for day, taken in zip(days, part, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -106,9 +213,10 @@ class TargetStatistics:
 
 
 def target_statistics(
-    store: FeedbackStore, target: Target, days: int, at_ms: int
+    store: FeedbackStore, listed: frozenset[Target], target: Target, days: int, at_ms: int
 ) -> TargetStatistics:
-    """A target nobody has rated yet has zero counts (the catalogue lives elsewhere)."""
+    """A catalogued target nobody has rated yet has zero counts; any other is unknown."""
+    require_listed(listed, target)
     aggregate = store.target(target)
     return TargetStatistics(
         target=target,

@@ -3,8 +3,9 @@ the validators use (patterns, limits, enumerations)."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, get_args
 
+from sora.feedback.catalog import CatalogState
 from sora.feedback.export import MEDIA_TYPES
 from sora.feedback.model import ORDERS, TARGET_TYPES
 from sora.feedback.validation import (
@@ -61,6 +62,16 @@ SCHEMAS: Final[Json] = {
             "field": {"type": "string", "description": "the offending field or parameter"},
             "rule": {"type": "string", "description": "the rule it broke, e.g. range, enum"},
         }
+    ),
+    "UnknownTarget": _object(
+        {
+            "error": {"type": "string"},
+            "field": {"type": "string", "enum": ["target_id"]},
+            "rule": {"type": "string", "enum": ["catalog"]},
+            "target_type": _TARGET_TYPE,
+            "target_id": {"type": "string"},
+        },
+        description="The file server's catalog has no such extension or layout",
     ),
     "RateLimited": _object({"error": {"type": "string"}, "retry_after": {"type": "integer"}}),
     "Histogram": _object(
@@ -183,7 +194,17 @@ SCHEMAS: Final[Json] = {
         }
     ),
     "Visibility": _object({"id": {"type": "integer"}, "hidden": {"type": "boolean"}}),
-    "Health": _object({"status": {"type": "string", "enum": ["ok"]}}),
+    "Health": _object(
+        {
+            "status": {"type": "string", "enum": ["ok"]},
+            "catalog": {
+                "type": "string",
+                "enum": list(get_args(CatalogState)),
+                "description": "ok; stale: older than CATALOG_MAX_AGE_SECONDS (submissions get"
+                " 503); unavailable: never fetched (submissions and public reads get 503)",
+            },
+        }
+    ),
 }
 
 RESPONSES: Final[Json] = {
@@ -205,7 +226,14 @@ RESPONSES: Final[Json] = {
         _schema("RateLimited"),
         {"Retry-After": {"description": "seconds", "schema": {"type": "string"}}},
     ),
-    "Unavailable": _json_response("The database is unavailable; retry later", _schema("Error")),
+    "UnknownTarget": _json_response(
+        "The target is not in the file server's catalog", _schema("UnknownTarget")
+    ),
+    "Unavailable": _json_response(
+        "The database, or the file server's catalog, is unavailable; retry later",
+        _schema("Error"),
+        {"Retry-After": {"description": "seconds", "schema": {"type": "string"}}},
+    ),
 }
 
 
@@ -261,6 +289,7 @@ def _errors(*names: str) -> Json:
         "NotFound": "404",
         "TooLarge": "413",
         "UnsupportedMediaType": "415",
+        "UnknownTarget": "422",
         "TooManyRequests": "429",
         "Unavailable": "503",
     }
@@ -277,7 +306,7 @@ def _paths() -> Json:
             "post": {
                 "operationId": "submitFeedback",
                 "tags": ["feedback"],
-                "summary": "Rate an extension or a layout, with an optional comment",
+                "summary": "Rate an extension or a layout of the catalog, with an optional comment",
                 "requestBody": {
                     "required": True,
                     "content": {_JSON: {"schema": _schema("FeedbackSubmission")}},
@@ -288,6 +317,7 @@ def _paths() -> Json:
                         "BadRequest",
                         "TooLarge",
                         "UnsupportedMediaType",
+                        "UnknownTarget",
                         "TooManyRequests",
                         "Unavailable",
                     ),
@@ -373,7 +403,7 @@ def _paths() -> Json:
             "get": {
                 "operationId": "recommendations",
                 "tags": ["public"],
-                "summary": "Ranked extensions and layouts",
+                "summary": "Ranked extensions and layouts (only those in the catalog)",
                 "parameters": [
                     _KIND,
                     _limit(10, 100),
@@ -393,7 +423,7 @@ def _paths() -> Json:
             "get": {
                 "operationId": "stats",
                 "tags": ["public"],
-                "summary": "Totals, the most rated targets and daily counts",
+                "summary": "Totals, the most rated targets and daily counts (catalog only)",
                 "parameters": [_KIND, _limit(20, 100), _DAYS],
                 "responses": {
                     "200": _json_response("Statistics", _schema("Stats")),
@@ -416,7 +446,8 @@ def _paths() -> Json:
                         "Statistics (zero counts for a target nobody rated)",
                         _schema("TargetStats"),
                     ),
-                    **_errors("BadRequest", "NotFound", "TooManyRequests", "Unavailable"),
+                    **_errors("BadRequest", "TooManyRequests", "Unavailable"),
+                    "404": _ref("responses", "UnknownTarget"),  # a path, not a body: 404
                 },
             }
         },

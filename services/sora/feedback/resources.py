@@ -19,6 +19,7 @@ import falcon
 from sora.common.web import ApiError
 from sora.feedback import domain, export, telemetry, validation, views
 from sora.feedback.auth import AdminGuard
+from sora.feedback.catalog import TargetCatalog
 from sora.feedback.crypto import Keyring
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
 
@@ -33,6 +34,8 @@ class Deps:
     keyring: Keyring
     guard: AdminGuard
     clock: Callable[[], int]
+    catalog: TargetCatalog
+    removed_targets: domain.RemovedTargets
 
 
 def admin_only(req: falcon.Request, resp: falcon.Response, resource: Any, params: Any) -> None:
@@ -84,9 +87,10 @@ class FeedbackCollection(_Resource):
         result = domain.submit(
             self.deps.store,
             self.deps.keyring,
+            self.deps.catalog.for_writes(),
             submission,
-            req.context.client_hash,
-            self.deps.clock(),
+            client_hash=req.context.client_hash,
+            at_ms=self.deps.clock(),
         )
         telemetry.SUBMITTED.labels(
             submission.target.type, "replaced" if result.replaced else "created"
@@ -155,7 +159,9 @@ class FeedbackItem(_Resource):
 class Recommendations(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = validation.parse_recommendations_query(req.params)
-        items = domain.recommendations(self.deps.store, query, self.deps.clock())
+        items = domain.recommendations(
+            self.deps.store, self.deps.catalog.for_reads(), query, self.deps.clock()
+        )
         resp.cache_control = [PUBLIC_CACHE]
         resp.media = views.recommendations(query, items)
 
@@ -163,7 +169,9 @@ class Recommendations(_Resource):
 class Stats(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = validation.parse_stats_query(req.params)
-        stats = domain.statistics(self.deps.store, query, self.deps.clock())
+        listed = self.deps.catalog.for_reads()
+        removed = self.deps.removed_targets(self.deps.store, listed)
+        stats = domain.statistics(self.deps.store, listed, removed, query, self.deps.clock())
         resp.cache_control = [PUBLIC_CACHE]
         resp.media = views.statistics(stats, query.days)
 
@@ -174,13 +182,16 @@ class TargetStats(_Resource):
     ) -> None:
         target = validation.parse_target(target_type, target_id)
         days = validation.parse_target_stats_query(req.params)
-        stats = domain.target_statistics(self.deps.store, target, days, self.deps.clock())
+        stats = domain.target_statistics(
+            self.deps.store, self.deps.catalog.for_reads(), target, days, self.deps.clock()
+        )
         resp.cache_control = [PUBLIC_CACHE]
         resp.media = views.target_statistics(stats, days)
 
 
 class Health(_Resource):
-    """200 when the database answers and accepts a write; 503 otherwise."""
+    """200 when the database answers and accepts a write; 503 otherwise. The catalog's state
+    is reported but does not fail the check: reads and admin work without the file server."""
 
     rate_limits: ClassVar[dict[str, str]] = {}
 
@@ -191,4 +202,4 @@ class Health(_Resource):
             log.error("health check failed: %s", error)
             raise ApiError(503, "Database unavailable", database="unavailable") from None
         resp.cache_control = ["no-store"]
-        resp.media = {"status": "ok"}
+        resp.media = {"status": "ok", "catalog": self.deps.catalog.state()}

@@ -17,6 +17,7 @@ from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
 
 SERVICE: Final = "sora-feedback-api"
 DEFAULT_PORT: Final = 3001
+DEFAULT_FILE_SERVER_URL: Final = "http://127.0.0.1:3000"  # the file server's default port
 DEV_ENCRYPTION_KEY: Final = "sora-development-encryption-key"
 DEV_ADMIN_TOKEN: Final = "sora-development-admin-token"  # noqa: S105 - SORA_ENV=development only
 
@@ -74,6 +75,27 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class CatalogSettings:
+    """Where the catalog comes from and how fresh it must be (see ``catalog.py``)."""
+
+    file_server_url: str
+    ttl_seconds: float
+    max_age_seconds: float
+
+    @classmethod
+    def from_env(cls, env: Env) -> CatalogSettings:
+        ttl = env.number("CATALOG_TTL_SECONDS", 30.0, minimum=0.05)
+        max_age = env.number("CATALOG_MAX_AGE_SECONDS", 300.0, minimum=0.05)
+        if max_age < ttl:
+            raise ConfigError("CATALOG_MAX_AGE_SECONDS must be at least CATALOG_TTL_SECONDS")
+        return cls(
+            file_server_url=env.base_url("FILE_SERVER_URL", DEFAULT_FILE_SERVER_URL),
+            ttl_seconds=ttl,
+            max_age_seconds=max_age,
+        )
+
+
+@dataclass(frozen=True)
 class FeedbackSettings:
     shared: SharedSettings
     server: ServerSettings
@@ -81,6 +103,7 @@ class FeedbackSettings:
     keys: KeySettings
     admin_token: str
     rate_limit: RateLimitSettings
+    catalog: CatalogSettings
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> FeedbackSettings:
@@ -97,4 +120,5 @@ class FeedbackSettings:
             keys=keys,
             admin_token=admin_token,
             rate_limit=RateLimitSettings.from_env(env),
+            catalog=CatalogSettings.from_env(env),
         )

@@ -270,6 +270,10 @@ class SQLiteStore:
         )
         return _aggregate(rows[0]) if rows else None
 
+    def counted_targets(self) -> list[Target]:
+        rows = self._query("SELECT target_type, target_id FROM targets WHERE count > 0")
+        return [Target(*row) for row in rows]
+
     def kind_totals(self) -> list[KindTotals]:
         rows = self._query(
             "SELECT target_type, count, rating_sum, r1, r2, r3, r4, r5, targets"

@@ -68,6 +68,10 @@ class FeedbackStore(Protocol):
 
     def target(self, target: Target) -> TargetAggregate | None: ...
 
+    def counted_targets(self) -> list[Target]:
+        """Every target with visible feedback (to tell catalogued ones from removed ones)."""
+        ...
+
     def kind_totals(self) -> list[KindTotals]: ...
 
     def daily_counts(self, first_day: str, target: Target | None = None) -> list[DayCount]:

@@ -14,7 +14,8 @@ SUBMITTED = Counter(
 )
 REJECTED = Counter(
     "sora_feedback_rejected_total",
-    "Feedback submissions refused, by reason (validation, too_large, media_type).",
+    "Feedback submissions refused, by reason (validation, too_large, media_type,"
+    " unknown_target, catalog_unavailable).",
     ["reason"],
 )
 RATE_LIMITED = Counter(
@@ -35,6 +36,11 @@ DECRYPT_FAILURES = Counter(
     "sora_feedback_decrypt_failures_total",
     "Comments that could not be decrypted (unknown key id or failed authentication).",
 )
+CATALOG_REFRESHES = Counter(
+    "sora_feedback_catalog_refreshes_total",
+    "Fetches of the file server's catalog, by outcome (ok, failed).",
+    ["outcome"],
+)
 COMMIT_BATCH = Histogram(
     "sora_feedback_commit_batch_size",
     "Writes committed together in one SQLite transaction (group commit).",
@@ -50,3 +56,7 @@ COMMIT_SECONDS = Histogram(
 def observe_commit(batch_size: int, seconds: float) -> None:
     COMMIT_BATCH.observe(batch_size)
     COMMIT_SECONDS.observe(seconds)
+
+
+def observe_catalog_refresh(succeeded: bool) -> None:
+    CATALOG_REFRESHES.labels("ok" if succeeded else "failed").inc()

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from sora.fileserver.sample import create_sample_catalog
+from tests.support.catalog import catalog_server, write_catalog
 from tests.support.processes import Service, free_port, program, running
 
 ADMIN_TOKEN = "admin-panel-integration-token-8c1f"
@@ -36,6 +37,9 @@ SHARED = {
     "TRUSTED_PROXIES": "127.0.0.1/32",
 }
 _addresses = itertools.count(1)
+# Targets of the tests' own feedback: in the feedback API's catalog, not in the panel's.
+TARGET_POOL = tuple(f"adm-{number:04d}" for number in range(300))
+_targets = iter(TARGET_POOL)
 
 
 class Browser:
@@ -101,9 +105,23 @@ def _server(name: str, tmp: Path, env: dict[str, str], workers: int = 1) -> Iter
 
 
 @pytest.fixture(scope="session")
-def feedback_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def feedback_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The file server the feedback API checks targets against: the sample catalog the
+    panel shows, plus the targets the tests rate (new_target_id)."""
+    tmp = tmp_path_factory.mktemp("admin-feedback-catalog")
+    create_sample_catalog(tmp / "catalog")
+    write_catalog(tmp / "catalog", TARGET_POOL)
+    with catalog_server(tmp, tmp / "catalog") as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def feedback_api(
+    tmp_path_factory: pytest.TempPathFactory, feedback_catalog: Service
+) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("admin-feedback-api")
     env = {
+        "FILE_SERVER_URL": feedback_catalog.url,
         "DATABASE_PATH": str(tmp / "feedback.db"),
         "ENCRYPTION_KEY": "admin-panel-integration-encryption-key",
         "ADMIN_TOKEN": ADMIN_TOKEN,
@@ -200,6 +218,11 @@ def sign_in(url: str, token: str = ADMIN_TOKEN, next_page: str = "") -> Browser:
     )
     assert answer.status_code == 303, answer.text
     return session
+
+
+def new_target_id() -> str:
+    """A target of the feedback API's catalog that no other test of the session rates."""
+    return next(_targets)
 
 
 def new_address() -> str:

@@ -8,14 +8,13 @@ skipped with the reason. Each main page is saved to ``artifacts/screenshots/``.
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.admin.conftest import ADMIN_TOKEN, entries, submit
+from tests.integration.admin.conftest import ADMIN_TOKEN, entries, new_target_id, submit
 from tests.support.processes import REPO_ROOT, Service
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,7 +59,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def target(feedback_api: Service) -> dict[str, Any]:
     """Feedback of every rating for one target of its own, one comment holding markup."""
-    target_id = f"br-{uuid.uuid4().hex[:8]}"
+    target_id = new_target_id()
     ids = {rating: submit(feedback_api, target_id, rating) for rating in (1, 2, 3, 4)}
     ids[5] = submit(feedback_api, target_id, 5, "<b>Love it</b> & the new keys")
     return {"id": target_id, "ids": ids}

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
-from tests.integration.admin.conftest import Browser, csrf_token, entries, sign_in, submit
+from tests.integration.admin.conftest import (
+    Browser,
+    csrf_token,
+    entries,
+    new_target_id,
+    sign_in,
+    submit,
+)
 from tests.support.processes import Service
 
 
 @pytest.fixture
 def target() -> str:
-    return f"mod-{uuid.uuid4().hex[:10]}"
+    return new_target_id()
 
 
 @pytest.fixture

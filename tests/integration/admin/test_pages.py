@@ -5,12 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
 
 import pytest
 import requests
 
-from tests.integration.admin.conftest import ADMIN_TOKEN, SESSION_SECRET, Browser, sign_in, submit
+from tests.integration.admin.conftest import (
+    ADMIN_TOKEN,
+    SESSION_SECRET,
+    Browser,
+    new_target_id,
+    sign_in,
+    submit,
+)
 from tests.support.processes import Service
 
 PAGES = ("/admin", "/admin/feedback", "/admin/stats", "/admin/catalog")
@@ -23,10 +29,6 @@ def admin(panel: Service) -> Browser:
     return sign_in(panel.url)
 
 
-def new_target() -> str:
-    return f"pg-{uuid.uuid4().hex[:10]}"
-
-
 def ids_on(html: str) -> list[int]:
     return [int(number) for number in re.findall(r'<tr id="feedback-(\d+)"', html)]
 
@@ -34,7 +36,7 @@ def ids_on(html: str) -> list[int]:
 def test_a_comment_holding_markup_is_shown_as_text(
     panel: Service, feedback_api: Service, admin: Browser
 ) -> None:
-    target = new_target()
+    target = new_target_id()
     submit(feedback_api, target, 1, '<script>alert("owned")</script><img src=x onerror=alert(1)>')
     html = admin.get(f"{panel.url}/admin/feedback", params={"target": target}, timeout=10).text
     assert "&lt;script&gt;alert(&#34;owned&#34;)&lt;/script&gt;" in html
@@ -61,7 +63,7 @@ def test_pages_have_no_inline_script_no_inline_style_and_no_secret(
 def test_filters_reach_the_feedback_api(
     panel: Service, feedback_api: Service, admin: Browser
 ) -> None:
-    target = new_target()
+    target = new_target_id()
     low = submit(feedback_api, target, 1)
     high = submit(feedback_api, target, 5)
     layout = submit(feedback_api, target, 5, target_type="layout")
@@ -87,7 +89,7 @@ def test_a_bad_filter_is_explained_not_fatal(panel: Service, admin: Browser) -> 
 def test_the_list_pages_through_older_entries(
     panel: Service, feedback_api: Service, admin: Browser
 ) -> None:
-    target = new_target()
+    target = new_target_id()
     created = [submit(feedback_api, target, 3) for _ in range(30)]
     first = admin.get(f"{panel.url}/admin/feedback", params={"target": target}, timeout=10)
     assert ids_on(first.text) == sorted(created, reverse=True)[:25]
@@ -105,7 +107,7 @@ def test_the_list_pages_through_older_entries(
 def test_export_streams_the_filtered_feedback_as_csv(
     panel: Service, feedback_api: Service, admin: Browser
 ) -> None:
-    target = new_target()
+    target = new_target_id()
     submit(feedback_api, target, 4, "exported, with a comma")
     submit(feedback_api, target, 2)
     answer = admin.get(
@@ -130,7 +132,7 @@ def test_export_needs_a_session(panel: Service) -> None:
 def test_the_statistics_page_draws_its_charts(
     panel: Service, feedback_api: Service, admin: Browser
 ) -> None:
-    submit(feedback_api, new_target(), 5)
+    submit(feedback_api, new_target_id(), 5)
     html = admin.get(f"{panel.url}/admin/stats", params={"days": "7"}, timeout=10).text
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 3
     for chart in ("chart-histogram", "chart-daily", "chart-targets"):

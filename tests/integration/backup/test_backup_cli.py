@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from sora.backup import operations
 from sora.backup.settings import BackupSettings
-from sora.backup.store import BackupStore
+from sora.backup.store import TIMESTAMP_FORMAT, BackupStore
 from sora.common.settings import Env
 from tests.support.processes import program
 
@@ -134,6 +135,26 @@ def test_create_list_verify_restore_round_trip_while_writes_continue(
     assert ids == (committed_before, committed_before)
     assert db.execute("SELECT count(*) FROM feedback").fetchone()[0] == created["rows"]
     assert Path(restored["previous"]).exists()
+
+
+def test_verify_without_a_key_checks_the_backup_restore_would_use(
+    backup_env: dict[str, str],
+) -> None:
+    status, outcome, _ = backup_cli(backup_env, "verify")
+    assert (status, "no backups under" in outcome.get("error", "")) == (1, True), outcome
+    keys: list[str] = []
+    for _ in range(2):
+        while keys and datetime.now(UTC).strftime(TIMESTAMP_FORMAT) in keys[-1]:
+            time.sleep(0.05)  # keys name the second: the next backup needs a new one
+        status, created, stderr = backup_cli(backup_env, "create")
+        assert status == 0, stderr
+        keys.append(created["key"])
+    for args in ((), ("latest",)):
+        status, verified, stderr = backup_cli(backup_env, "verify", *args)
+        assert status == 0, stderr
+        assert (verified["result"], verified["key"]) == ("verified", keys[-1])
+    status, verified, stderr = backup_cli(backup_env, "verify", keys[0])
+    assert (status, verified["key"]) == (0, keys[0]), stderr
 
 
 def test_a_corrupted_backup_is_refused_by_verify_and_restore(

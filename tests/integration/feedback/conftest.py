@@ -1,11 +1,11 @@
-"""Real ``sora-feedback-api`` processes (gunicorn, two workers) on real SQLite files."""
+"""Real ``sora-feedback-api`` processes (gunicorn, two workers) on real SQLite files,
+checking targets against a real ``sora-file-server`` that serves a test catalog."""
 
 from __future__ import annotations
 
 import contextlib
 import itertools
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.catalog import catalog_server, write_catalog
 from tests.support.processes import Service, free_port, program, running
 
 ADMIN_TOKEN = "integration-admin-token-5d8e1b"
@@ -31,8 +32,26 @@ GENEROUS_LIMITS = {
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 _addresses = itertools.count(1)
 
+# The test catalog: every id below is both an extension and a layout. Tests that need
+# targets of their own take fresh ones from the pool (new_target_id).
+NAMED_TARGETS = (
+    "lone-five", "well-liked", "disliked", "grid", "stack", "never-rated", "before",
+    "after-restart", *(f"after-{n}" for n in range(20)), *(f"crash-{n}" for n in range(20)),
+)  # fmt: skip
+POOL = tuple(f"t-{number:04d}" for number in range(500))
+_pool = iter(POOL)
 
-def server_env(tmp: Path, **extra: str) -> dict[str, str]:
+
+@pytest.fixture(scope="session")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The file server every feedback API of the session checks its targets against."""
+    tmp = tmp_path_factory.mktemp("feedback-catalog")
+    write_catalog(tmp / "storage", (*NAMED_TARGETS, *POOL))
+    with catalog_server(tmp, tmp / "storage") as service:
+        yield service
+
+
+def server_env(tmp: Path, catalog_url: str, **extra: str) -> dict[str, str]:
     return {
         "SORA_ENV": "test",
         **SECRETS,
@@ -43,23 +62,25 @@ def server_env(tmp: Path, **extra: str) -> dict[str, str]:
         "TRUSTED_PROXIES": "127.0.0.1/32",
         "DATABASE_PATH": str(tmp / "feedback.db"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+        "FILE_SERVER_URL": catalog_url,
         **extra,
     }
 
 
 @contextlib.contextmanager
-def feedback_server(tmp: Path, **extra: str) -> Iterator[Service]:
+def feedback_server(tmp: Path, catalog_url: str, **extra: str) -> Iterator[Service]:
+    """A feedback API checking targets against the file server at ``catalog_url``."""
     port = free_port()
-    env = {**server_env(tmp, **extra), "PORT": str(port)}
+    env = {**server_env(tmp, catalog_url, **extra), "PORT": str(port)}
     with running([program("sora-feedback-api")], env, tmp / "server.log", "/health", port) as svc:
         yield svc
 
 
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def api(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
     """One server shared by the contract tests; each test uses its own targets and clients."""
     tmp = tmp_path_factory.mktemp("feedback-api")
-    with feedback_server(tmp) as service:
+    with feedback_server(tmp, catalog.url) as service:
         service.extra["database"] = tmp / "feedback.db"
         yield service
 
@@ -70,8 +91,12 @@ def new_address() -> str:
     return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
 
 
-def new_target_id(prefix: str = "t") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+def new_target_id() -> str:
+    """A catalogued id no other test of the session has used (for both target types)."""
+    try:
+        return next(_pool)
+    except StopIteration:
+        raise AssertionError(f"the test catalog's {len(POOL)} pool ids are used up") from None
 
 
 def post_feedback(

@@ -67,10 +67,18 @@ def seed(database: Path, comments: dict[str, str | None], key: str = ENCRYPTION_
     """Feedback written through the store, as the server would (one client per target)."""
     prepare_database(database)
     store = SQLiteStore(database)
+    listed = frozenset(Target("extension", target) for target in comments)
     try:
         for number, (target, comment) in enumerate(comments.items()):
             submission = Submission(Target("extension", target), 4, comment, None, None)
-            domain.submit(store, Keyring(key), submission, f"{number:064x}", domain.now_ms())
+            domain.submit(
+                store,
+                Keyring(key),
+                listed,
+                submission,
+                client_hash=f"{number:064x}",
+                at_ms=domain.now_ms(),
+            )
     finally:
         store.close()
 

@@ -22,6 +22,7 @@ from tests.integration.feedback.conftest import (
     recount,
     rows,
 )
+from tests.support.processes import Service
 
 WRITERS = 8
 LOAD_SECONDS = 3.0
@@ -53,11 +54,13 @@ def hammer(
                 acknowledged[response.json()["id"]] = value
 
 
-def test_acknowledged_feedback_survives_kill_9_of_every_server_process(tmp_path: Path) -> None:
+def test_acknowledged_feedback_survives_kill_9_of_every_server_process(
+    tmp_path: Path, catalog: Service
+) -> None:
     database = tmp_path / "feedback.db"
     acknowledged: dict[int, int] = {}
     lock, stop = threading.Lock(), threading.Event()
-    with feedback_server(tmp_path) as server:
+    with feedback_server(tmp_path, catalog.url) as server:
         threads = [
             threading.Thread(target=hammer, args=(server.url, stop, acknowledged, lock))
             for _ in range(WRITERS)
@@ -71,7 +74,7 @@ def test_acknowledged_feedback_survives_kill_9_of_every_server_process(tmp_path:
             thread.join(timeout=30)
     assert len(acknowledged) > 50, "the load did not get going"
 
-    with feedback_server(tmp_path) as restarted:  # recovers the WAL on open
+    with feedback_server(tmp_path, catalog.url) as restarted:  # recovers the WAL on open
         stored = {row[0] for row in rows(database, "SELECT id FROM feedback")}
         missing = set(acknowledged) - stored
         assert not missing, f"{len(missing)} acknowledged ids lost, e.g. {sorted(missing)[:5]}"
@@ -80,9 +83,9 @@ def test_acknowledged_feedback_survives_kill_9_of_every_server_process(tmp_path:
         assert post_feedback(restarted.url, rating("after-restart", 5)).status_code == 201
 
 
-def test_when_the_writing_worker_dies_another_takes_over(tmp_path: Path) -> None:
+def test_when_the_writing_worker_dies_another_takes_over(tmp_path: Path, catalog: Service) -> None:
     """The writer process dies with the worker that started it; another worker starts one."""
-    with feedback_server(tmp_path) as server:
+    with feedback_server(tmp_path, catalog.url) as server:
         assert post_feedback(server.url, rating("before", 4)).status_code == 201
         leader = writer_pid(server.logs())
         worker = int(Path(f"/proc/{leader}/stat").read_text().rsplit(")", 1)[1].split()[1])

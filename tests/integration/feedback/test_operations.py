@@ -13,10 +13,10 @@ from tests.integration.feedback.conftest import SECRETS, new_target_id, post_fee
 from tests.support.processes import Service, program
 
 
-def test_health_reports_a_writable_database(api: Service) -> None:
+def test_health_reports_a_writable_database_and_a_fresh_catalog(api: Service) -> None:
     response = requests.get(f"{api.url}/health", timeout=10)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "catalog": "ok"}
 
 
 def test_metrics_count_submissions_by_target_type(api: Service) -> None:

@@ -21,10 +21,11 @@ BURST = 4
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def limited(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("feedback-ratelimit")
     with feedback_server(
         tmp,
+        catalog.url,
         WEB_CONCURRENCY="3",
         RATE_LIMIT_SUBMIT_PER_MINUTE="6",
         RATE_LIMIT_SUBMIT_BURST=str(BURST),

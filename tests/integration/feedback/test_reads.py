@@ -22,9 +22,9 @@ LAYOUTS = {"grid": [4, 4, 3], "stack": [2]}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def server(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
     tmp: Path = tmp_path_factory.mktemp("feedback-reads")
-    with feedback_server(tmp) as service:
+    with feedback_server(tmp, catalog.url) as service:
         for kind, targets in (("extension", EXTENSIONS), ("layout", LAYOUTS)):
             for target_id, values in targets.items():
                 for value in values:

@@ -133,7 +133,7 @@ def _exercise(file_server: str, feedback_api: str, admin: str) -> None:
         assert requests.get(download, timeout=10).status_code == 200
     assert requests.get(f"{file_server}/nothing/here", timeout=10).status_code == 404
 
-    body = {"target_type": "layout", "target_id": "compact", "rating": 4}
+    body = {"target_type": "layout", "target_id": "dvorak", "rating": 4}  # in the sample catalog
     headers = {"X-Forwarded-For": "10.9.0.1"}
     statuses = [
         requests.post(f"{feedback_api}/api/feedback", json=body, headers=headers, timeout=10)
@@ -181,7 +181,11 @@ def exported(s3_server: Service, tmp_path_factory: pytest.TempPathFactory) -> se
     names = operator_names()
     with (
         _server("sora-file-server", tmp / "files", file_env) as file_server,
-        _server("sora-feedback-api", tmp / "feedback", feedback_env) as feedback_api,
+        _server(
+            "sora-feedback-api",
+            tmp / "feedback",
+            {**feedback_env, "FILE_SERVER_URL": file_server.url},
+        ) as feedback_api,
         _server(
             "sora-admin",
             tmp / "admin",

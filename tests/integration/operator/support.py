@@ -5,36 +5,22 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 import yaml
 
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
+from tests.support.polling import wait_for
 from tests.support.processes import Service
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CRD_PATH = REPO_ROOT / "crds" / "sora.example.com_soradeployments.yaml"
 RBAC_PATH = REPO_ROOT / "operator" / "sora_operator" / "rbac.yaml"
 EXAMPLES = REPO_ROOT / "docs" / "examples"
-
-T = TypeVar("T")
-
-
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.25) -> T:
-    """Poll until ``check`` returns something truthy; fail with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
 def sora_deployment(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -63,4 +63,13 @@ def test_admin_operations_require_the_bearer_token_and_document_401(
 
 def test_submission_documents_every_error_status() -> None:
     responses = document()["paths"]["/api/feedback"]["post"]["responses"]
-    assert {"201", "400", "413", "415", "429", "503"} <= set(responses)
+    assert {"201", "400", "413", "415", "422", "429", "503"} <= set(responses)
+
+
+def test_catalog_refusals_are_documented_where_they_happen() -> None:
+    paths = document()["paths"]
+    unknown = {"$ref": "#/components/responses/UnknownTarget"}
+    assert paths["/api/feedback"]["post"]["responses"]["422"] == unknown
+    assert paths["/api/stats/{target_type}/{target_id}"]["get"]["responses"]["404"] == unknown
+    for path in ("/api/recommendations", "/api/stats", "/api/stats/{target_type}/{target_id}"):
+        assert "503" in paths[path]["get"]["responses"], path

@@ -66,3 +66,22 @@ def test_old_keys_are_a_comma_separated_list_without_the_current_key() -> None:
 def test_bad_values_name_their_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         settings(**{variable: value})
+
+
+def test_the_catalog_comes_from_the_local_file_server_by_default() -> None:
+    catalog = settings().catalog
+    assert catalog.file_server_url == "http://127.0.0.1:3000"
+    assert (catalog.ttl_seconds, catalog.max_age_seconds) == (30.0, 300.0)
+
+
+def test_the_file_server_url_must_be_an_http_base_url() -> None:
+    with pytest.raises(ConfigError, match=r"^FILE_SERVER_URL must be an http"):
+        settings(FILE_SERVER_URL="file-server:3000")
+    assert settings(FILE_SERVER_URL="http://files.sora.svc:3000/").catalog.file_server_url == (
+        "http://files.sora.svc:3000"
+    )
+
+
+def test_the_catalog_may_not_expire_before_it_is_refreshed() -> None:
+    with pytest.raises(ConfigError, match="CATALOG_MAX_AGE_SECONDS must be at least"):
+        settings(CATALOG_TTL_SECONDS="60", CATALOG_MAX_AGE_SECONDS="30")

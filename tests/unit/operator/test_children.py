@@ -66,6 +66,15 @@ def test_feedback_config_holds_the_database_path_and_no_secret() -> None:
     assert not {"ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN"} & set(data)
 
 
+def test_feedback_config_points_at_the_file_server_whose_catalog_it_checks() -> None:
+    platform = sora("dev")
+    data = configmap.feedback_api_configmap(platform)["data"]
+    assert (
+        data["FILE_SERVER_URL"]
+        == f"http://{platform.name}-file-server.{platform.namespace}.svc:3000"
+    )
+
+
 def test_checksum_changes_with_the_data() -> None:
     first = configmap.file_server_configmap(sora("dev"))
     second = configmap.file_server_configmap(sora("dev", fileServer={"cacheSize": "2Gi"}))
