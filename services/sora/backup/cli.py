@@ -1,4 +1,4 @@
-"""``sora-backup create | list | verify | restore | prune``.
+"""``sora-backup create | list | verify | restore | prune | replicate``.
 
 Configuration comes from the environment (DATABASE_PATH, BACKUP_BUCKET,
 BACKUP_PREFIX, BACKUP_STORAGE_CLASS, BACKUP_RETENTION_DAYS, S3_ENDPOINT_URL,
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sora.backup import operations
+from sora.backup import operations, replication
 from sora.backup.retention import BackupObject
 from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
@@ -28,6 +28,7 @@ from sora.common.logs import configure_logging
 from sora.common.settings import ConfigError, Env
 
 LATEST = "latest"  # verify and restore: the newest verified backup
+REPLICA = "replica"  # restore: the continuous replica's newest state
 FLAG_VARIABLES = {
     "database": "DATABASE_PATH",
     "bucket": "BACKUP_BUCKET",
@@ -97,10 +98,20 @@ def _parser() -> argparse.ArgumentParser:
         "--from",
         dest="source",
         default=LATEST,
-        help="'latest' (newest verified backup, the default) or a key",
+        help="'latest' (newest verified backup, the default), a key, or 'replica'"
+        " (the continuous replica's newest state)",
+    )
+    restore.add_argument(
+        "--to-time",
+        metavar="RFC3339",
+        help="the continuous replica's state at this moment, e.g. 2026-11-28T09:15:00Z",
     )
     prune = commands.add_parser("prune", help="delete backups past the retention")
     prune.add_argument("--dry-run", action="store_true", help="only say what would go")
+    commands.add_parser(
+        "replicate",
+        help="run Litestream: replicate the database continuously to BACKUP_REPLICA_PREFIX",
+    )
     return parser
 
 
@@ -126,6 +137,16 @@ def _run(args: argparse.Namespace, settings: BackupSettings) -> dict[str, Any]:
             return {
                 "result": "verified",
                 **_describe(operations.verify(settings, store, key, progress)),
+            }
+        case "restore" if args.to_time is not None or args.source == REPLICA:
+            if args.to_time is not None and args.source not in (LATEST, REPLICA):
+                raise BackupError("--to-time restores from the replica; it takes no --from KEY")
+            when = replication.parse_point_in_time(args.to_time) if args.to_time else None
+            point, kept = operations.restore_from_replica(settings, when)
+            return {
+                "result": "restored",
+                **point.as_dict(),
+                "previous": str(kept) if kept else None,
             }
         case "restore":
             backup, kept = operations.restore(settings, store, args.source, progress)
@@ -170,6 +191,11 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.get("LOG_LEVEL", "INFO"),
         os.environ.get("LOG_FORMAT", "json"),
     )
+    if args.command == "replicate":
+        try:
+            raise SystemExit(replication.replicate(settings))
+        except BackupError as error:
+            _fail(args.command, str(error))
     try:
         outcome = _run(args, settings)
     except BackupError as error:

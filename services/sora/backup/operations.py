@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sora.backup import archive, sqlite
+from sora.backup import archive, replication, sqlite
 from sora.backup.retention import BackupObject, to_delete
 from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
@@ -148,23 +148,76 @@ def restore(
     replay the previous database's log into the restored one.
     """
     backup = store.latest_verified() if source == "latest" else store.describe(source)
-    target = settings.database_path
-    kept: Path | None = None
     try:
         with _work_dir(settings) as work:
             restored = _fetch_checked(settings, store, backup, work, progress)
-            if target.exists():
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-                kept = target.with_name(f"{target.name}.before-restore-{stamp}")
-                sqlite.snapshot(target, kept)
-            for suffix in ("-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    target.with_name(target.name + suffix).unlink()
-            os.replace(restored, target)
+            kept = _swap_in(settings.database_path, restored)
     except OSError as error:
         raise _disk_error(error) from error
     log.info("restored %s", backup.key, extra={"key": backup.key, "kept": str(kept)})
     return backup, kept
+
+
+def _swap_in(target: Path, restored: Path) -> Path | None:
+    """Put a checked database in place of ``target``; the current one is kept beside it.
+
+    The old ``-wal``/``-shm`` files go first (SQLite would otherwise replay the previous
+    database's log into the restored one), and so does Litestream's local state: it
+    describes the previous file, and replication starts afresh from the restored one.
+    """
+    kept: Path | None = None
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = target.with_name(f"{target.name}.before-restore-{stamp}")
+        sqlite.snapshot(target, kept)
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            target.with_name(target.name + suffix).unlink()
+    shutil.rmtree(replication.local_state_of(target), ignore_errors=True)
+    os.replace(restored, target)
+    return kept
+
+
+@dataclass(frozen=True)
+class ReplicaRestore:
+    to_time: datetime | None  # None: the replica's newest state
+    window: replication.RetainedWindow
+    rows: int
+    schema_version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": "replica",
+            "to_time": self.to_time.isoformat() if self.to_time else None,
+            "window": {
+                "earliest": self.window.earliest.isoformat(),
+                "latest": self.window.latest.isoformat(),
+            },
+            "rows": self.rows,
+            "schema_version": self.schema_version,
+        }
+
+
+def restore_from_replica(
+    settings: BackupSettings, to_time: datetime | None
+) -> tuple[ReplicaRestore, Path | None]:
+    """Replace the database with the continuous replica's state at ``to_time``.
+
+    The same sequence as a restore from a backup: nothing is touched until the restored
+    file has passed ``integrity_check``; the current file is kept beside it.
+    """
+    try:
+        with _work_dir(settings) as work:
+            restored = work / "replica.db"
+            window = replication.restore_into(settings, restored, to_time)
+            sqlite.check_integrity(restored)
+            facts = sqlite.database_facts(restored)
+            kept = _swap_in(settings.database_path, restored)
+    except OSError as error:
+        raise _disk_error(error) from error
+    outcome = ReplicaRestore(to_time, window, facts.rows, facts.schema_version)
+    log.info("restored from the replica", extra={**outcome.as_dict(), "kept": str(kept)})
+    return outcome, kept
 
 
 def prune(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -31,6 +33,10 @@ class BackupSettings:
     region: str | None
     compression_level: int
     work_dir: Path | None
+    replica_prefix: str  # where Litestream replicates continuously (its own prefix)
+    litestream_bin: str
+    replication_metrics_port: int
+    replication_probe_seconds: float
 
     @classmethod
     def from_env(cls, env: Env) -> BackupSettings:
@@ -38,6 +44,19 @@ class BackupSettings:
         if prefix.startswith("/") or ".." in prefix.split("/"):
             raise ConfigError(f"BACKUP_PREFIX must be a relative key prefix, got {prefix!r}")
         work_dir = env.optional("BACKUP_WORK_DIR")
+        replica_prefix = env.string("BACKUP_REPLICA_PREFIX", "replica/").strip("/")
+        if not replica_prefix or ".." in replica_prefix.split("/"):
+            raise ConfigError(
+                "BACKUP_REPLICA_PREFIX must be a non-empty relative key prefix,"
+                f" got {replica_prefix!r}"
+            )
+        if prefix and (
+            (replica_prefix + "/").startswith(prefix) or prefix.startswith(replica_prefix + "/")
+        ):
+            raise ConfigError(
+                f"BACKUP_REPLICA_PREFIX {replica_prefix!r} and BACKUP_PREFIX {prefix!r} overlap;"
+                " the replica needs a prefix of its own"
+            )
         return cls(
             database_path=Path(env.string("DATABASE_PATH", "data/feedback.db")),
             bucket=env.string("BACKUP_BUCKET"),
@@ -50,4 +69,16 @@ class BackupSettings:
             region=env.optional("AWS_REGION"),
             compression_level=env.integer("BACKUP_COMPRESSION_LEVEL", 6, minimum=1, maximum=9),
             work_dir=Path(work_dir) if work_dir else None,
+            replica_prefix=replica_prefix,
+            litestream_bin=env.string("LITESTREAM_BIN", _bundled_litestream()),
+            replication_metrics_port=env.integer(
+                "REPLICATION_METRICS_PORT", 9092, minimum=1, maximum=65535
+            ),
+            replication_probe_seconds=env.number("REPLICATION_PROBE_SECONDS", 5.0, minimum=0.1),
         )
+
+
+def _bundled_litestream() -> str:
+    """The binary litestream-bin installs beside this interpreter (the services image)."""
+    beside = Path(sys.executable).with_name("litestream")
+    return str(beside) if beside.exists() else shutil.which("litestream") or "litestream"

@@ -97,6 +97,7 @@ def _store(storage: StorageSettings) -> SQLiteStore:
         storage.database_path,
         synchronous=storage.synchronous,
         busy_timeout_ms=storage.busy_timeout_ms,
+        wal_autocheckpoint=storage.wal_autocheckpoint,
     )
 
 

@@ -67,6 +67,7 @@ def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:
         settings.storage.database_path,
         synchronous=settings.storage.synchronous,
         busy_timeout_ms=settings.storage.busy_timeout_ms,
+        wal_autocheckpoint=settings.storage.wal_autocheckpoint,
         observe_commit=telemetry.observe_commit,
         writer_process=True,
     )

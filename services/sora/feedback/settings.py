@@ -13,7 +13,7 @@ from typing import Final
 
 from sora.common.serve import ServerSettings
 from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
-from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
+from sora.feedback.sqlite import DEFAULT_WAL_AUTOCHECKPOINT, SYNCHRONOUS_LEVELS
 
 SERVICE: Final = "sora-feedback-api"
 DEFAULT_PORT: Final = 3001
@@ -27,6 +27,7 @@ class StorageSettings:
     database_path: Path
     synchronous: str
     busy_timeout_ms: int
+    wal_autocheckpoint: int  # pages; 0 leaves WAL checkpoints to Litestream
 
     @classmethod
     def from_env(cls, env: Env) -> StorageSettings:
@@ -34,6 +35,9 @@ class StorageSettings:
             database_path=Path(env.string("DATABASE_PATH", "data/feedback.db")),
             synchronous=env.choice("SQLITE_SYNCHRONOUS", SYNCHRONOUS_LEVELS, "full"),
             busy_timeout_ms=env.integer("SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=100),
+            wal_autocheckpoint=env.integer(
+                "SQLITE_WAL_AUTOCHECKPOINT", DEFAULT_WAL_AUTOCHECKPOINT, minimum=0
+            ),
         )
 
 

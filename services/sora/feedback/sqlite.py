@@ -48,6 +48,7 @@ from sora.feedback.store import StorageUnavailableError
 from sora.feedback.writer import SharedWriter, WriterTimeoutError, WriterUnavailableError
 
 SYNCHRONOUS_LEVELS: Final = ("full", "normal")
+DEFAULT_WAL_AUTOCHECKPOINT: Final = 1000  # SQLite's own default, in pages
 Row = tuple[Any, ...]
 
 _TARGET_SELECT: Final = (
@@ -93,7 +94,12 @@ _FILTERS: Final[dict[str, str]] = {
 
 
 def connect(
-    path: Path, *, synchronous: str, busy_timeout_ms: int, read_only: bool = False
+    path: Path,
+    *,
+    synchronous: str,
+    busy_timeout_ms: int,
+    read_only: bool = False,
+    wal_autocheckpoint: int = DEFAULT_WAL_AUTOCHECKPOINT,
 ) -> sqlite3.Connection:
     if synchronous not in SYNCHRONOUS_LEVELS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}")
@@ -105,6 +111,10 @@ def connect(
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -16000")  # 16 MiB per connection
+    # 0 when Litestream replicates the file: it checkpoints itself, after it has copied
+    # the WAL frames; a checkpoint of ours could recycle frames it has not read yet and
+    # force it into a full snapshot (docs/backups.md, "Who checkpoints the WAL").
+    conn.execute(f"PRAGMA wal_autocheckpoint = {int(wal_autocheckpoint)}")
     if read_only:
         conn.execute("PRAGMA query_only = ON")
     return conn
@@ -144,6 +154,7 @@ class SQLiteStore:
         *,
         synchronous: str = "full",
         busy_timeout_ms: int = 5000,
+        wal_autocheckpoint: int = DEFAULT_WAL_AUTOCHECKPOINT,
         observe_commit: Callable[[int, float], None] | None = None,
         writer_process: bool = False,
     ) -> None:
@@ -153,8 +164,9 @@ class SQLiteStore:
         self.path = path
         self._synchronous = synchronous
         self._busy_timeout_ms = busy_timeout_ms
+        self._wal_autocheckpoint = wal_autocheckpoint
         process = [sys.executable, "-m", "sora.feedback.writer_process", str(path.resolve()),
-                   synchronous, str(busy_timeout_ms)]  # fmt: skip
+                   synchronous, str(busy_timeout_ms), str(wal_autocheckpoint)]  # fmt: skip
         self._writer = SharedWriter(
             self._connect,
             OPERATIONS,
@@ -173,6 +185,7 @@ class SQLiteStore:
             synchronous=self._synchronous,
             busy_timeout_ms=self._busy_timeout_ms,
             read_only=read_only,
+            wal_autocheckpoint=self._wal_autocheckpoint,
         )
 
     def _reader(self) -> sqlite3.Connection:

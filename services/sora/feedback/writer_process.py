@@ -30,7 +30,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    database, synchronous, busy_timeout_ms, control, parent = sys.argv[1:6]
+    database, synchronous, busy_timeout_ms, wal_autocheckpoint, control, parent = sys.argv[1:7]
     _die_with_parent(int(parent))
     env = Env()
     configure_logging(
@@ -43,7 +43,12 @@ def main() -> None:
     from sora.feedback.sqlite import OPERATIONS, connect
     from sora.feedback.writer import lead
 
-    conn = connect(Path(database), synchronous=synchronous, busy_timeout_ms=int(busy_timeout_ms))
+    conn = connect(
+        Path(database),
+        synchronous=synchronous,
+        busy_timeout_ms=int(busy_timeout_ms),
+        wal_autocheckpoint=int(wal_autocheckpoint),
+    )
     lead(Path(control), conn, OPERATIONS, telemetry.observe_commit, threading.Event())
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import json
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ from sora.backup import operations
 from sora.backup.settings import BackupSettings
 from sora.backup.store import TIMESTAMP_FORMAT, BackupStore
 from sora.common.settings import Env
-from tests.support.processes import program
+from tests.support.replication import backup_cli
 
 ROWS = 100_000
 
@@ -74,19 +72,6 @@ def backup_env(s3_env: dict[str, str], s3_bucket: str, database: Path) -> dict[s
         "DATABASE_PATH": str(database),
         "LOG_FORMAT": "json",
     }
-
-
-def backup_cli(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
-    completed = subprocess.run(
-        [program("sora-backup"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    return completed.returncode, json.loads(lines[-1]) if lines else {}, completed.stderr
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def test_defaults() -> None:
     assert loaded.server.port == 3001
     assert str(loaded.storage.database_path) == "data/feedback.db"
     assert loaded.storage.synchronous == "full"
+    assert loaded.storage.wal_autocheckpoint == 1000  # SQLite's own default
     assert loaded.rate_limit.enabled
     assert loaded.keys.old == ()
 
