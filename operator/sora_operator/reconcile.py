@@ -37,8 +37,8 @@ from sora_operator.spec import (
     Restore,
     SoraDeployment,
     SpecError,
+    missing_secret_keys,
     parse,
-    secret_values_complete,
 )
 from sora_operator.status import Problem
 
@@ -358,7 +358,7 @@ def _check_ownership(live: Mapping[str, Any], ref: ObjectRef, sora: SoraDeployme
 def _check_secret_keys(
     live: Mapping[str, Any], ref: ObjectRef, keys: tuple[str, ...] = SECRET_KEYS
 ) -> None:
-    missing = secret_values_complete(live.get("data"), keys)
+    missing = missing_secret_keys(live.get("data"), keys)
     if missing:
         raise UnrealisableError(
             Problem(
