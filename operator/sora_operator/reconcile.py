@@ -25,10 +25,10 @@ from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
 from sora_operator.compare import differences, fingerprinted
+from sora_operator.hpa_handover import handover_manifest, needs_handover
 from sora_operator.kube import FIELD_MANAGER, ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef, ref_of
-from sora_operator.replicas import handover_manifest, needs_handover
 from sora_operator.spec import (
     ADMIN_SECRET_KEYS,
     KIND,
@@ -110,7 +110,7 @@ class Reconciler:
     clock: Callable[[], str]
     generate_secret_values: Callable[[], Mapping[str, str]] = random_secret_values
     generate_admin_secret_values: Callable[[], Mapping[str, str]] = random_admin_secret_values
-    #: Applies as another field manager, to hand ``replicas`` over to the HPA (replicas.py).
+    #: Applies as another field manager, to hand ``replicas`` over to the HPA (hpa_handover.py).
     handover: Cluster | None = None
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
