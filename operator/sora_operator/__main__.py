@@ -29,11 +29,11 @@ from sora_operator.backups import BackupTracker
 from sora_operator.coalescing import CoalescingRunner
 from sora_operator.config import OperatorConfig
 from sora_operator.hpa_handover import HANDOVER_MANAGER
+from sora_operator.kopf_settings import kopf_settings
 from sora_operator.leader import LeaderElector
 from sora_operator.liveness import standby_liveness
 from sora_operator.metrics import OperatorMetrics
 from sora_operator.reconcile import Reconciler
-from sora_operator.settings import kopf_settings
 from sora_operator.spec import ImageDefaults
 
 PROGRAM: Final = "sora-operator"
