@@ -37,6 +37,7 @@ from croniter import croniter
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 
+from sora_operator import replication
 from sora_operator.builders import backup as backup_builder
 from sora_operator.builders import labels, names
 from sora_operator.builders import restore as restore_builder
@@ -322,6 +323,8 @@ def restore_step(
             "startedAt": now,
             "message": "Scaling the feedback API to zero",
         }
+        if request.to_time:
+            progress["toTime"] = request.to_time
     phase = progress.get("phase")
     if phase == SCALING_DOWN:
         return _scaling_down(sora, progress, facts)
@@ -331,7 +334,12 @@ def restore_step(
 
 
 def _request(progress: Mapping[str, Any]) -> Restore:
-    return Restore(str(progress["requestId"]), str(progress.get("from") or "latest"))
+    to_time = progress.get("toTime")
+    return Restore(
+        str(progress["requestId"]),
+        str(progress.get("from") or "latest"),
+        str(to_time) if to_time else None,
+    )
 
 
 def _scaling_down(
@@ -345,7 +353,9 @@ def _scaling_down(
     request = _request(progress)
     progress["phase"] = RESTORING
     progress["job"] = restore_builder.job_name(sora, request.request_id)
-    progress["message"] = f"Restoring from {request.source}"
+    progress["message"] = f"Restoring from {request.source}" + (
+        f" to {request.to_time}" if request.to_time else ""
+    )
     return RestoreDecision(progress, hold_down=True, start_job=request)
 
 
@@ -371,7 +381,10 @@ def restore_result(
         outcome = outcome or termination_message(pod, restore_builder.CONTAINER)
     if result == "success":
         facts: dict[str, Any] = {"result": "restored", "message": "Restore Job completed"}
-        if outcome:
+        if outcome and outcome.get("from") == "replica":
+            point = outcome.get("to_time") or "its newest state"
+            facts["message"] = f"Restored the replica at {point} ({outcome.get('rows')} rows)"
+        elif outcome:
             facts["key"] = outcome.get("key")
             facts["message"] = f"Restored {outcome.get('key')} ({outcome.get('rows')} rows)"
         return facts
@@ -403,8 +416,9 @@ def finish_restore(
         "time": now,
         "message": str(progress.get("message", "")),
     }
-    if progress.get("key"):
-        last["key"] = progress["key"]
+    for field_name in ("key", "toTime"):
+        if progress.get(field_name):
+            last[field_name] = progress[field_name]
     return None, last
 
 
@@ -457,13 +471,22 @@ class BackupView:
     last_backup: dict[str, Any] | None = None
     cronjob: dict[str, Any] | None = None
     restore: RestoreDecision = field(default_factory=lambda: RestoreDecision(None))
+    replication: replication.Reading | None = None
 
 
 def observe(
-    cluster: Lister, sora: SoraDeployment, previous: Mapping[str, Any], now: str
+    cluster: Lister,
+    sora: SoraDeployment,
+    previous: Mapping[str, Any],
+    now: str,
+    scrape: replication.Scrape = replication.scrape_over_http,
 ) -> BackupView:
-    """Read the backup Jobs and, during a restore, the pods and the restore Job."""
+    """Read the backup Jobs, the replication sidecar's lag and, during a restore, the pods
+    and the restore Job."""
     view = BackupView()
+    if sora.backup.continuous:
+        pods = cluster.list_objects("Pod", sora.namespace, _selector(sora, "feedback-api"))
+        view.replication = replication.observe_replication(pods, scrape)
     if sora.backup.enabled or previous.get("lastBackup"):
         jobs = cluster.list_objects("Job", sora.namespace, _selector(sora, "backup"))
         pods = (
@@ -501,19 +524,23 @@ def extend_status(
 ) -> dict[str, Any]:
     """Add lastBackup, BackupHealthy, restore and lastRestore to a computed status."""
     if sora is None or view is None:
-        for key in ("lastBackup", "lastRestore", "restore"):
+        for key in ("lastBackup", "lastRestore", "restore", "replication"):
             if key in previous:
                 status[key] = previous[key]
         return status
     if view.last_backup is not None:
         status["lastBackup"] = view.last_backup
+    clock = parse_time(now) or datetime.now(UTC)
+    if view.replication is not None:
+        status["replication"] = replication.replication_status(
+            view.replication, previous.get("replication"), clock
+        )
     progress, last = finish_restore(view.restore.progress, feedback_available, now)
     status["restore"] = progress
     if last is not None:
         status["lastRestore"] = last
     elif previous.get("lastRestore"):
         status["lastRestore"] = previous["lastRestore"]
-    clock = parse_time(now) or datetime.now(UTC)
     condition = backup_condition(sora, view.last_backup, view.cronjob, clock)
     if condition is not None:
         status["conditions"] = [
@@ -556,6 +583,7 @@ class BackupTracker:
     _facts: dict[tuple[str, str], tuple[float | None, float | None, bool]] = field(
         default_factory=dict
     )
+    _lags: dict[tuple[str, str], float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, key: tuple[str, str], status: Mapping[str, Any]) -> None:
@@ -569,7 +597,12 @@ class BackupTracker:
         if condition is not None and condition.get("reason") == DISABLED_REASON:
             condition = None
         healthy = None if condition is None else condition.get("status") != "False"
+        lag = (status.get("replication") or {}).get("lagSeconds")
         with self._lock:
+            if lag is None:
+                self._lags.pop(key, None)
+            else:
+                self._lags[key] = float(lag)
             if not entry and healthy is None:
                 self._facts.pop(key, None)  # backups off, nothing ever ran
                 return
@@ -583,6 +616,7 @@ class BackupTracker:
         """The SoraDeployment is gone: its series go too."""
         with self._lock:
             self._facts.pop(key, None)
+            self._lags.pop(key, None)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         label_names = ["soradeployment_namespace", "soradeployment"]
@@ -601,10 +635,18 @@ class BackupTracker:
             "1 while the BackupHealthy condition of a SoraDeployment is True, else 0.",
             labels=label_names,
         )
+        lagging = GaugeMetricFamily(
+            "sora_operator_replication_lag_seconds",
+            "How far the continuous replica of a SoraDeployment is behind (status.replication).",
+            labels=label_names,
+        )
         if self.leading():
             now = time.time()
             with self._lock:
                 facts = sorted(self._facts.items())
+                lags = sorted(self._lags.items())
+            for (namespace, name), lag in lags:
+                lagging.add_metric([namespace, name], lag)
             for (namespace, name), (success, failed, is_healthy) in facts:
                 labels = [namespace, name]
                 if success is not None:
@@ -612,7 +654,7 @@ class BackupTracker:
                 if failed is not None:
                     failure.add_metric(labels, failed)
                 healthy.add_metric(labels, 1.0 if is_healthy else 0.0)
-        yield from (age, failure, healthy)
+        yield from (age, failure, healthy, lagging)
 
     def register(self, registry: CollectorRegistry) -> None:
         registry.register(self)

@@ -2,7 +2,8 @@
 
 A SoraDeployment is reconciled when it is created, changed or found at start
 (resume), every resync period (timer, the safety net), every 30 s when it has
-scaling windows (timer: the window in force moves with the clock), and whenever
+scaling windows or continuous replication (timer: the window in force moves with
+the clock; the replication lag in the status follows the sidecar), and whenever
 one of its children changes or disappears (drift). All of these go through one
 CoalescingRunner, so one SoraDeployment never has two reconciles at once; its
 status is written inside that reconcile (a status patch deferred to kopf
@@ -33,7 +34,7 @@ from sora_operator.monitoring import monitoring_events
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Outcome, Reconciler
 from sora_operator.schedules import window_change_message
-from sora_operator.spec import GROUP, KIND, PLURAL, VERSION
+from sora_operator.spec import GROUP, KIND, PLURAL, VERSION, continuous_replication
 from sora_operator.status import cause_events
 
 RETRY_DELAY_SECONDS: Final = 10
@@ -152,9 +153,11 @@ def child_changed(
 
 
 def has_schedules(spec: Mapping[str, Any], **_: Any) -> bool:
-    """Autoscaled with scaling windows: the window in force moves with the clock."""
+    """Autoscaled with scaling windows: the window in force moves with the clock; or
+    continuously replicated: status.replication (and its alert) follows the lag."""
     autoscaling = (spec.get("fileServer") or {}).get("autoscaling") or {}
-    return bool(autoscaling.get("enabled") and autoscaling.get("schedules"))
+    replicated = continuous_replication(spec.get("backup") or {}, str(spec.get("environment")))
+    return bool(autoscaling.get("enabled") and autoscaling.get("schedules")) or replicated
 
 
 def parent_of(child: Mapping[str, Any]) -> Key | None:

@@ -11,6 +11,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
@@ -218,6 +219,9 @@ class Backup:
     credentials_secret: str | None = None
     starting_deadline_seconds: int = DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS
     active_deadline_seconds: int = DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS
+    #: Litestream beside the feedback API, replicating to ``replica_prefix``.
+    continuous: bool = False
+    replica_prefix: str = ""
 
     @property
     def configured(self) -> bool:
@@ -236,6 +240,8 @@ class Restore:
 
     request_id: str
     source: str = "latest"
+    #: A point in time (RFC 3339, UTC): restore the continuous replica's state then.
+    to_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -334,13 +340,23 @@ def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environme
         raise SpecError("backup.enabled requires backup.bucket")
     service_account = section.get("serviceAccount") or {}
     credentials = section.get("credentials") or {}
+    continuous = continuous_replication(section, environment)
+    if continuous and not bucket:
+        raise SpecError("backup.continuous requires backup.bucket")
+    replica_prefix = str(section.get("replicaPrefix", f"replica/{environment}/"))
+    prefix = str(section.get("prefix", f"database/{environment}/"))
+    if continuous and (replica_prefix.startswith(prefix) or prefix.startswith(replica_prefix)):
+        raise SpecError(
+            f"backup.replicaPrefix {replica_prefix!r} overlaps backup.prefix {prefix!r};"
+            " the replica needs a prefix of its own"
+        )
     return Backup(
         enabled=enabled,
         schedule=str(section.get("schedule", DEFAULT_BACKUP_SCHEDULE)),
         retention_days=int(section.get("retentionDays", defaults.backup_retention_days)),
         keep_copies=int(section.get("keepCopies", DEFAULT_BACKUP_KEEP_COPIES)),
         bucket=bucket,
-        prefix=str(section.get("prefix", f"database/{environment}/")),
+        prefix=prefix,
         region=section.get("region"),
         endpoint=section.get("endpoint"),
         storage_class=str(section.get("storageClass", DEFAULT_BACKUP_STORAGE_CLASS)),
@@ -352,7 +368,17 @@ def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environme
         active_deadline_seconds=int(
             section.get("activeDeadlineSeconds", DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS)
         ),
+        continuous=continuous,
+        replica_prefix=replica_prefix,
     )
+
+
+def continuous_replication(backup: Mapping[str, Any], environment: str) -> bool:
+    """``backup.continuous``, defaulted: on in prod wherever backups are on (a recovery
+    point of seconds is what prod needs; dev and staging may ask for it)."""
+    bucket = backup.get("bucket") or None
+    enabled = bool(backup.get("enabled", bucket is not None))
+    return bool(backup.get("continuous", enabled and environment == "prod"))
 
 
 def _restore(section: Mapping[str, Any], backup: Mapping[str, Any]) -> Restore | None:
@@ -361,7 +387,20 @@ def _restore(section: Mapping[str, Any], backup: Mapping[str, Any]) -> Restore |
         return None
     if not backup.get("bucket"):
         raise SpecError("restore.requestId requires backup.bucket (where the backups are)")
-    return Restore(request_id=str(request_id), source=str(section.get("from") or "latest"))
+    source = str(section.get("from") or "latest")
+    to_time = section.get("toTime")
+    if to_time is None:
+        return Restore(request_id=str(request_id), source=source)
+    if source != "latest":
+        raise SpecError("restore.toTime restores from the continuous replica; leave out from")
+    try:
+        when = datetime.fromisoformat(str(to_time).replace("Z", "+00:00"))
+    except ValueError:
+        raise SpecError(f"restore.toTime {to_time!r} is not an RFC 3339 time") from None
+    if when.tzinfo is None:
+        raise SpecError(f"restore.toTime {to_time!r} needs an offset (…Z or +HH:MM)")
+    stamp = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return Restore(request_id=str(request_id), source="replica", to_time=stamp)
 
 
 def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:

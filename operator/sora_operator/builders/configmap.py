@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names
+from sora_operator.builders import labels, layout, names, replication
 from sora_operator.spec import LocalStorage, S3Storage, SoraDeployment
 
 #: In a cluster every environment runs the services in production mode: dev and
@@ -41,6 +41,8 @@ def feedback_api_configmap(sora: SoraDeployment) -> dict[str, Any]:
         "DATABASE_PATH": layout.DATABASE_PATH,
         "FILE_SERVER_URL": file_server_url(sora),
     }
+    if replication.replication_container(sora) is not None:
+        data["SQLITE_WAL_AUTOCHECKPOINT"] = "0"  # Litestream checkpoints (docs/backups.md)
     return _configmap(sora, names.feedback_api(sora), "feedback-api", data)
 
 

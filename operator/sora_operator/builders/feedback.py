@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names, pods
+from sora_operator.builders import backup, labels, layout, names, pods, replication
 from sora_operator.spec import SECRET_KEYS, SoraDeployment
 
 COMPONENT: Final = "feedback-api"
@@ -37,8 +37,13 @@ def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
         "name": "database",
         "persistentVolumeClaim": {"claimName": names.database_claim(sora)},
     }
+    sidecar = replication.replication_container(sora)
     pod: dict[str, Any] = {
-        "serviceAccountName": names.feedback_api(sora),
+        # The sidecar writes the bucket: with it, the pod runs as the backups' account
+        # (the IRSA role of the bucket); without it, the feedback API has no AWS rights.
+        "serviceAccountName": backup.service_account_name(sora)
+        if sidecar
+        else names.feedback_api(sora),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": pods.pod_security_context(),
@@ -48,6 +53,8 @@ def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
         ],
         "volumes": [tmp_volume, database],
     }
+    if sidecar:
+        pod["initContainers"] = [sidecar]
     return pods.service_pod_template(sora, COMPONENT, pod, config_checksum)
 
 

@@ -8,6 +8,8 @@ RUN_AS_USER: Final = 10001  # the image's `sora` user and group
 FILE_SERVER_PORT: Final = 3000
 FEEDBACK_API_PORT: Final = 3001
 ADMIN_PORT: Final = 3002
+REPLICATION_METRICS_PORT: Final = 9092  # sora-backup replicate (the Litestream sidecar)
+REPLICATION_PORT_NAME: Final = "replication"
 HTTP_PORT_NAME: Final = "http"
 
 TMP_DIR: Final = "/tmp"  # noqa: S108 - an emptyDir mount on a read-only root filesystem

@@ -12,10 +12,16 @@ to the load balancer only while its /admin route is on (admin.ingress.enabled).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from sora_operator.builders import labels, layout, names
 from sora_operator.spec import SoraDeployment
+
+#: The operator's pods, as charts/sora-operator labels them.
+OPERATOR_POD_LABELS: Final = {
+    "app.kubernetes.io/component": "operator",
+    "app.kubernetes.io/part-of": "sora",
+}
 
 
 def file_server_policy(sora: SoraDeployment) -> dict[str, Any]:
@@ -23,7 +29,21 @@ def file_server_policy(sora: SoraDeployment) -> dict[str, Any]:
 
 
 def feedback_api_policy(sora: SoraDeployment) -> dict[str, Any]:
-    return _policy(sora, names.feedback_api(sora), "feedback-api", layout.FEEDBACK_API_PORT)
+    policy = _policy(sora, names.feedback_api(sora), "feedback-api", layout.FEEDBACK_API_PORT)
+    if sora.backup.continuous:
+        # The operator (any namespace; its chart's labels) reads the sidecar's lag into
+        # status.replication; Prometheus may scrape it too.
+        operator = {
+            "namespaceSelector": {},
+            "podSelector": {"matchLabels": OPERATOR_POD_LABELS},
+        }
+        policy["spec"]["ingress"].append(
+            {
+                "ports": [{"protocol": "TCP", "port": layout.REPLICATION_METRICS_PORT}],
+                "from": [operator, *_scrapers(sora)],
+            }
+        )
+    return policy
 
 
 def admin_policy(sora: SoraDeployment) -> dict[str, Any] | None:

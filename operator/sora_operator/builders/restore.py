@@ -1,4 +1,4 @@
-"""The restore Job: ``sora-backup restore --from latest|KEY`` on the database volume (pure).
+"""The restore Job: ``sora-backup restore --from latest|KEY|replica [--to-time T]`` (pure).
 
 Only created once the feedback API is scaled to zero and no pod holds the
 volume (backups.py drives the sequence), so it needs no pod affinity: the
@@ -32,6 +32,8 @@ def job_name(sora: SoraDeployment, request_id: str) -> str:
 
 def restore_job(sora: SoraDeployment, restore: Restore) -> dict[str, Any]:
     command = [backup.COMMAND, "restore", "--from", restore.source]
+    if restore.to_time:
+        command += ["--to-time", restore.to_time]
     pod = backup.pod_spec(
         sora,
         init_containers=[],
