@@ -249,6 +249,16 @@ class Reconciler:
         if live is not None:
             _check_secret_keys(live, ref)
             return
+        if sora.feedback_api.secret_is_external:
+            raise UnrealisableError(
+                Problem(
+                    "SecretMissing",
+                    f"Secret {ref.name} (feedbackApi.existingSecret) does not exist. It is "
+                    "managed outside the cluster's operator (External Secrets, Secrets Manager): "
+                    f"create it with {', '.join(SECRET_KEYS)}; the operator never generates "
+                    "keys for a Secret it does not own.",
+                )
+            )
         claim = ObjectRef("PersistentVolumeClaim", sora.namespace, names.database_claim(sora))
         if self.cluster.get(claim) is not None:
             raise UnrealisableError(

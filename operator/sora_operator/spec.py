@@ -156,6 +156,9 @@ class FeedbackApi:
     resources: Resources
     database: Database
     secret_name: str
+    #: feedbackApi.existingSecret: the user manages the Secret (External Secrets, Secrets
+    #: Manager); the operator only checks it, and never generates keys for it.
+    secret_is_external: bool = False
 
 
 @dataclass(frozen=True)
@@ -522,6 +525,9 @@ def _feedback_api(
     if replicas > 1:
         raise SpecError("feedbackApi.replicas cannot be more than 1: SQLite has a single writer")
     database = section.get("database") or {}
+    existing = section.get("existingSecret")
+    if existing and section.get("secretName"):
+        raise SpecError("feedbackApi.existingSecret and feedbackApi.secretName: name one of them")
     size = str(database.get("size", defaults.database_size))
     byte_count("feedbackApi.database.size", size)
     return FeedbackApi(
@@ -532,7 +538,8 @@ def _feedback_api(
             storage_class_name=database.get("storageClassName"),
             retain_on_delete=bool(database.get("retainOnDelete", True)),
         ),
-        secret_name=section.get("secretName") or f"{name}-secrets",
+        secret_name=existing or section.get("secretName") or f"{name}-secrets",
+        secret_is_external=bool(existing),
     )
 
 

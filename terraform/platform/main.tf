@@ -114,11 +114,22 @@ module "workload_iam" {
   files_bucket_arn             = module.storage.files_bucket_arn
   backup_bucket_arn            = module.storage.backup_bucket_arn
   backup_prefix                = local.backup_prefix
+  replica_prefix               = "replica/${var.environment}/" # the operator's default replicaPrefix
   kms_key_arn                  = module.storage.kms_key_arn
   file_server_service_accounts = local.file_server_service_accounts
   backup_service_accounts      = local.backup_service_accounts
 
   tags = local.tags
+}
+
+# The platform's keys outside the cluster (Secrets Manager, KMS): with them and the backup
+# bucket a lost cluster is rebuilt with every comment readable (docs/backups.md).
+module "platform_keys" {
+  source = "../modules/platform-keys"
+
+  name        = local.name
+  secret_name = "${local.name}/platform-keys"
+  tags        = local.tags
 }
 
 # Optional: the operator and platform charts, so that one apply yields a running Sora. Off by
@@ -149,6 +160,7 @@ module "sora" {
   certificate_arn           = var.certificate_arn
   operator_values           = var.operator_values
   platform_values           = var.platform_values
+  platform_secret_name      = var.platform_secret_name
 
   depends_on = [module.alb_controller, module.storage_class]
 }

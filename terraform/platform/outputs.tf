@@ -98,3 +98,13 @@ output "soradeployment_settings" {
     load_balancer_name         = local.load_balancer_name
   }
 }
+
+output "platform_keys_secret_name" {
+  description = "The Secrets Manager secret with ENCRYPTION_KEY, IP_SALT and ADMIN_TOKEN (escrowed outside the cluster)."
+  value       = module.platform_keys.secret_name
+}
+
+output "platform_keys_read_policy_json" {
+  description = "IAM policy to read and decrypt that secret, for the role that syncs it into the cluster."
+  value       = module.platform_keys.read_policy_json
+}

@@ -207,6 +207,12 @@ variable "alb_alarms_enabled" {
 
 # --- Optional: the Sora charts ------------------------------------------------------------------
 
+variable "platform_secret_name" {
+  description = "The Kubernetes Secret synced from the platform-keys secret in Secrets Manager (an ExternalSecret, or the sync in docs/backups.md), used as feedbackApi.existingSecret. null: the operator generates the keys in the cluster."
+  type        = string
+  default     = null
+}
+
 variable "deploy_sora" {
   description = "Also install charts/sora-operator and charts/sora with Helm, so that the apply ends in a running Sora. Needs the images in ECR first."
   type        = bool

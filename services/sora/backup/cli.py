@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sora.backup import operations, replication
+from sora.backup import decryption, operations, replication
 from sora.backup.retention import BackupObject
 from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
@@ -93,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
         default=LATEST,
         help="'latest' (the backup restore --from latest would use, the default) or a key",
     )
+    verify.add_argument(
+        "--decrypt",
+        action="store_true",
+        help="also open a sample of the comments with the key in --key-file",
+    )
+    verify.add_argument(
+        "--key-file",
+        type=Path,
+        help="ENCRYPTION_KEY: the passphrase alone, KEY=value lines or a JSON object",
+    )
     restore = commands.add_parser("restore", help="replace the database with a backup")
     restore.add_argument(
         "--from",
@@ -133,11 +143,17 @@ def _run(args: argparse.Namespace, settings: BackupSettings) -> dict[str, Any]:
         case "list":
             return {"backups": [_describe(b) for b in store.list()]}
         case "verify":
+            if args.decrypt != (args.key_file is not None):
+                raise BackupError("--decrypt and --key-file go together")
+            passphrase = decryption.read_key_file(args.key_file) if args.decrypt else None
             key = store.latest_verified().key if args.key == LATEST else args.key
-            return {
-                "result": "verified",
-                **_describe(operations.verify(settings, store, key, progress)),
-            }
+            backup, proof = operations.verify_decryptable(
+                settings, store, key, passphrase, progress
+            )
+            outcome = {"result": "verified", **_describe(backup)}
+            if proof is not None:
+                outcome["decryption"] = proof.as_dict()
+            return outcome
         case "restore" if args.to_time is not None or args.source == REPLICA:
             if args.to_time is not None and args.source not in (LATEST, REPLICA):
                 raise BackupError("--to-time restores from the replica; it takes no --from KEY")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sora.backup import archive, replication, sqlite
+from sora.backup import archive, decryption, replication, sqlite
 from sora.backup.retention import BackupObject, to_delete
 from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
@@ -124,15 +124,29 @@ def _fetch_checked(
 def verify(
     settings: BackupSettings, store: BackupStore, key: str, progress: ProgressFactory = _no_progress
 ) -> BackupObject:
+    return verify_decryptable(settings, store, key, None, progress)[0]
+
+
+def verify_decryptable(
+    settings: BackupSettings,
+    store: BackupStore,
+    key: str,
+    passphrase: str | None,
+    progress: ProgressFactory = _no_progress,
+) -> tuple[BackupObject, decryption.DecryptionProof | None]:
+    """Verify ``key``; with ``passphrase``, also prove its comments open with it."""
     backup = store.describe(key)
+    proof = None
     try:
         with _work_dir(settings) as work:
-            _fetch_checked(settings, store, backup, work, progress)
+            database = _fetch_checked(settings, store, backup, work, progress)
+            if passphrase is not None:
+                proof = decryption.prove_decryptable(database, passphrase)
     except OSError as error:
         raise _disk_error(error) from error
     store.mark_verified(key)
     log.info("verified %s", key, extra={"key": key, "rows": backup.rows})
-    return store.describe(key)
+    return store.describe(key), proof
 
 
 def restore(

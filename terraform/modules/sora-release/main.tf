@@ -49,11 +49,15 @@ locals {
         annotations = { (local.irsa_annotation) = var.file_server_role_arn }
       }
     }
-    feedbackApi = {
-      database = {
-        storageClassName = var.storage_class_name
-      }
-    }
+    feedbackApi = merge(
+      {
+        database = {
+          storageClassName = var.storage_class_name
+        }
+      },
+      # Keys escrowed outside the cluster: the operator checks this Secret, never generates one.
+      var.platform_secret_name == null ? {} : { existingSecret = var.platform_secret_name },
+    )
     backup = local.backup_values
     ingress = merge(
       {

@@ -189,3 +189,9 @@ variable "platform_values" {
   type        = list(string)
   default     = []
 }
+
+variable "platform_secret_name" {
+  description = "A Kubernetes Secret managed outside the operator (synced from Secrets Manager: module platform-keys) with ENCRYPTION_KEY, IP_SALT and ADMIN_TOKEN; set as feedbackApi.existingSecret. null: the operator generates the Secret."
+  type        = string
+  default     = null
+}

@@ -1,7 +1,9 @@
 # IAM roles of the Sora workloads, through IRSA, least privilege:
 # - the file server reads the files bucket (s3:GetObject, s3:ListBucket) and nothing else;
 # - the backup jobs (sora-backup create/list/prune/verify/restore) write, read, tag, list and
-#   delete under their prefix of the backup bucket, and nothing else. They cannot delete object
+#   delete under their prefix of the backup bucket, and nothing else; with continuous
+#   replication, the Litestream sidecar (sora-backup replicate, same role) does the same under
+#   the replica prefix. They cannot delete object
 #   versions: what a prune deletes stays recoverable until the bucket's own retention ends.
 # The feedback API and the admin panel call no AWS API and get no role.
 
@@ -80,6 +82,32 @@ data "aws_iam_policy_document" "backup" {
       "s3:AbortMultipartUpload",
     ]
     resources = [local.backup_prefix_objects]
+  }
+
+  # Litestream (the sidecar, continuous replication) lists, writes, reads and compacts away
+  # its own files under the replica prefix. It tags nothing.
+  dynamic "statement" {
+    for_each = var.replica_prefix == null ? [] : [var.replica_prefix]
+    content {
+      sid       = "ListTheReplicaPrefix"
+      actions   = ["s3:ListBucket"]
+      resources = [var.backup_bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = [statement.value, "${statement.value}*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.replica_prefix == null ? [] : [var.replica_prefix]
+    content {
+      sid       = "ReplicateUnderTheReplicaPrefix"
+      actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+      resources = ["${var.backup_bucket_arn}/${statement.value}*"]
+    }
   }
 
   statement {

@@ -48,6 +48,17 @@ variable "backup_prefix" {
   }
 }
 
+variable "replica_prefix" {
+  description = "Key prefix of the continuous replica (Litestream, spec.backup.replicaPrefix), ending in \"/\", for example \"replica/prod/\". null: no replica."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.replica_prefix == null || can(regex("^[A-Za-z0-9!_.'()-]+(/[A-Za-z0-9!_.'()-]+)*/$", coalesce(var.replica_prefix, "x/")))
+    error_message = "replica_prefix must be a non-empty key prefix of path segments ending in \"/\", without a leading \"/\" or wildcards."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of the KMS key that encrypts both buckets (output kms_key_arn of the storage module)."
   type        = string

@@ -219,3 +219,33 @@ def test_a_refused_read_of_pods_leaves_the_status_without_a_cause(
     outcome = reconciler.reconcile(body({"environment": "prod"}))
     assert "notReady" not in outcome.status["feedbackApi"]
     assert outcome.problems == []
+
+
+ESCROWED = ObjectRef("Secret", NAMESPACE, "sora-keys")  # synced from Secrets Manager
+
+
+def test_a_named_existing_secret_is_never_generated_when_it_is_missing(
+    cluster: FakeCluster, reconciler: Reconciler
+) -> None:
+    spec = {"environment": "prod", "feedbackApi": {"existingSecret": ESCROWED.name}}
+    outcome = reconciler.reconcile(body(spec))
+    assert [p.reason for p in outcome.problems] == ["SecretMissing"]
+    assert "feedbackApi.existingSecret" in outcome.problems[0].message
+    assert all(ref.kind != "Secret" or ref.name != ESCROWED.name for _, ref in cluster.writes)
+    assert SECRET not in cluster.objects
+
+
+def test_a_named_existing_secret_with_its_keys_is_used_as_it_is(
+    cluster: FakeCluster, reconciler: Reconciler
+) -> None:
+    cluster.objects[ESCROWED] = {
+        "kind": "Secret",
+        "metadata": {"name": ESCROWED.name, "namespace": NAMESPACE, "resourceVersion": "1"},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in FULL_SECRET.items()},
+    }
+    before = deepcopy(cluster.objects[ESCROWED])
+    spec = {"environment": "prod", "feedbackApi": {"existingSecret": ESCROWED.name}}
+    outcome = reconciler.reconcile(body(spec))
+    assert outcome.problems == []
+    assert cluster.objects[ESCROWED] == before
+    assert SECRET not in cluster.objects

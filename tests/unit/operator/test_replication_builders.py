@@ -195,3 +195,14 @@ def test_the_operator_may_read_the_sidecars_port_and_nothing_else_opens() -> Non
     assert extra["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
         "operator"
     )
+
+
+def test_an_existing_secret_is_the_platform_secret_and_excludes_secret_name() -> None:
+    parsed = sora("prod", feedbackApi={"existingSecret": "sora-keys"})
+    assert (parsed.feedback_api.secret_name, parsed.feedback_api.secret_is_external) == (
+        "sora-keys",
+        True,
+    )
+    assert not sora("prod").feedback_api.secret_is_external
+    with pytest.raises(SpecError, match="name one of them"):
+        sora("prod", feedbackApi={"existingSecret": "a", "secretName": "b"})

@@ -68,3 +68,33 @@ def test_the_terraform_path_yields_a_soradeployment_that_backs_up(tree: Terrafor
     assert backup.service_account_annotations == {
         "eks.amazonaws.com/role-arn": "<module.workload_iam.backup_role_arn>"
     }
+
+
+PLATFORM_KEYS = MODULES / "platform-keys"
+
+
+def test_the_platform_keys_live_in_secrets_manager_under_their_own_kms_key(
+    tree: TerraformTree,
+) -> None:
+    secret = tree.resource(PLATFORM_KEYS, "aws_secretsmanager_secret", "platform_keys")
+    assert expr(secret["kms_key_id"]) == "aws_kms_key.platform_keys.arn"
+    key = tree.resource(PLATFORM_KEYS, "aws_kms_key", "platform_keys")
+    assert key["enable_key_rotation"] is True
+    version = tree.resource(PLATFORM_KEYS, "aws_secretsmanager_secret_version", "platform_keys")
+    assert "secret_string" in str(version["lifecycle"][0]["ignore_changes"])  # never replaced
+    assert "platform_keys" in tree.module_calls(PLATFORM)
+
+
+def test_an_escrowed_secret_reaches_the_soradeployment_as_its_existing_secret(
+    tree: TerraformTree,
+) -> None:
+    assert "var.platform_secret_name" in expr(tree.locals_of(RELEASE)["platform_values"])
+    assert expr(tree.module_calls(PLATFORM)["sora"]["platform_secret_name"]) == (
+        "var.platform_secret_name"
+    )
+    body = {
+        "metadata": {"name": "sora", "namespace": "sora", "uid": "u", "generation": 1},
+        "spec": {"environment": "prod", "feedbackApi": {"existingSecret": "sora-keys"}},
+    }
+    feedback_api = parse(body, IMAGE).feedback_api
+    assert (feedback_api.secret_name, feedback_api.secret_is_external) == ("sora-keys", True)
