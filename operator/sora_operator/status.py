@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sora_operator.builders import layout, names
+from sora_contract import layout
+from sora_operator.builders import names
 from sora_operator.diagnosis import Cause
 from sora_operator.spec import SoraDeployment
 

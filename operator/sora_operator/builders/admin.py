@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import configmap, labels, layout, names, pods
+from sora_contract import layout
+from sora_operator.builders import configmap, labels, names, pods
 from sora_operator.spec import SoraDeployment
 
 COMPONENT: Final = "admin"

@@ -10,7 +10,8 @@ import hashlib
 import json
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_operator.builders import labels, names
 from sora_operator.spec import LocalStorage, S3Storage, SoraDeployment
 
 #: In a cluster every environment runs the services in production mode: dev and

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names, pods
+from sora_contract import layout
+from sora_operator.builders import labels, names, pods
 from sora_operator.spec import SECRET_KEYS, SoraDeployment
 
 COMPONENT: Final = "feedback-api"

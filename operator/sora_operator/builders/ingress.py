@@ -9,7 +9,7 @@ enabled, ``/admin*`` goes to the admin panel, last, as the seed's nginx
 ``location /admin``; with ``admin.ingress.sourceCidrs`` that ALB rule also needs
 the client's address (a source-ip condition), so anyone else gets the 404.
 Other ingress classes get the same routes as Prefix paths. The routes are the
-table in ``sora.common.routes``, which the local gateway routes by as well.
+table in ``sora_contract.routes``, which the local gateway routes by as well.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from sora.common.routes import ADMIN_ROUTE, ROUTES, Route
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_contract.routes import ADMIN_ROUTE, ROUTES, Route
+from sora_operator.builders import labels, names
 from sora_operator.spec import SoraDeployment
 
 ALB: Final = "alb.ingress.kubernetes.io"

@@ -4,7 +4,7 @@
   ``/metrics`` on its ``http`` port. Its
   ``job`` label is the Service name, which is what the alert rules scope on;
 * a PrometheusRule with the platform's alerts, scoped to this SoraDeployment's
-  namespace and name (sora.monitoring.alert_rules), so two platforms in one
+  namespace and name (sora_contract.monitoring.alert_rules), so two platforms in one
   cluster never raise each other's alerts;
 * a ConfigMap holding the Grafana dashboard, labelled for the Grafana sidecar,
   with its own uid and title and the namespace preselected.
@@ -22,8 +22,9 @@ import hashlib
 import json
 from typing import Any, Final
 
-from sora.monitoring import DASHBOARD_LABEL, alert_rules, dashboard
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_contract.monitoring import DASHBOARD_LABEL, alert_rules, dashboard
+from sora_operator.builders import labels, names
 from sora_operator.monitoring import API_GROUP_VERSION
 from sora_operator.spec import SoraDeployment
 

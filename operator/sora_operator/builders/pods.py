@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout
+from sora_contract import layout
+from sora_operator.builders import labels
 from sora_operator.spec import GROUP, Resources, SoraDeployment
 
 CONFIG_CHECKSUM_ANNOTATION: Final = f"{GROUP}/config-checksum"

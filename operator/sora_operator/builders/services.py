@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_operator.builders import labels, names
 from sora_operator.spec import SoraDeployment
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
+from sora_contract.settings import ConfigError, Env, SharedSettings, require_secret
 
 SERVICE: Final = "sora-admin"
 DEFAULT_PORT: Final = 3002

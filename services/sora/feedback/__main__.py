@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from sora.common import metrics
-from sora.common.logs import configure_logging
 from sora.common.serve import exit_on_config_error
-from sora.common.settings import ConfigError, Env, SharedSettings
 from sora.feedback.schema_migrations import SchemaError
 from sora.feedback.settings import SERVICE, FeedbackSettings, KeySettings, StorageSettings
 from sora.feedback.sqlite import SQLiteStore, prepare_database
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError, Env, SharedSettings
 
 _FLAGS: Final = (("host", "HOST"), ("port", "PORT"), ("workers", "WEB_CONCURRENCY"))
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
 from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
+from sora_contract.settings import ConfigError, Env, SharedSettings, require_secret
 
 SERVICE: Final = "sora-feedback-api"
 DEFAULT_PORT: Final = 3001

@@ -8,7 +8,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings
+from sora_contract.settings import ConfigError, Env, SharedSettings
 
 DEFAULT_PORT: Final = 3000
 BACKENDS: Final = ("local", "s3")

@@ -32,8 +32,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER
 from sora.local.gateway import upstream_variable
+from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER
 
 BIN = Path(sys.executable).parent
 SOURCE_ROOT: Final = Path(__file__).resolve().parents[1]  # the ``sora`` package
