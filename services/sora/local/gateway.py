@@ -222,11 +222,12 @@ def app_from_environment() -> Gateway:
 
 def main() -> None:
     from sora.common.serve import ServerSettings, run_gunicorn
+    from sora_contract import layout
     from sora_contract.logs import configure_logging
     from sora_contract.settings import Env
 
     configure_logging("sora-gateway", "development", "INFO", os.environ.get("LOG_FORMAT", "text"))
-    server = ServerSettings.from_env(Env(), default_port=8080)
+    server = ServerSettings.from_env(Env(), default_port=layout.GATEWAY_PORT)
     options = server.gunicorn_options()
     options.update(workers=2, threads=16, child_exit=None)
     run_gunicorn(app_from_environment, options)
