@@ -16,8 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-from sora.common.logs import configure_logging
-from sora.common.settings import ENVIRONMENTS, LOG_LEVELS, Env
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ENVIRONMENTS, LOG_LEVELS, Env
 
 _PR_SET_PDEATHSIG = 1
 
