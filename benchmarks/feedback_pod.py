@@ -41,7 +41,6 @@ from benchmarks.feedback import (
     POST_CONNECTIONS,
     POST_SCRIPT,
     SECONDS,
-    WARMUP_SECONDS,
     WRK_THREADS,
     Load,
     catalog,
@@ -52,6 +51,7 @@ from benchmarks.feedback import (
 from tests.support.processes import REPO_ROOT, Service, free_port, start_process
 
 ROUNDS = int(os.environ.get("BENCH_POD_ROUNDS", "4"))
+WARMUP_SECONDS = 5  # at half a CPU, 2 s is a few hundred requests: caches still cold
 BASELINE_COMMIT = os.environ.get("BENCH_POD_BASELINE", "f4b3409")
 BASELINE_TREE = Path(os.environ.get("BENCH_POD_BASELINE_TREE", "/tmp/oldwrite"))
 CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
@@ -122,7 +122,7 @@ class Round:
         return self.subject.p99_ms / self.baseline.p99_ms
 
 
-def measure(work: Path, catalog_url: str) -> tuple[list[Round], dict[str, float]]:
+def measure(work: Path, catalog_url: str) -> tuple[list[Round], dict[str, float], dict[str, int]]:
     script = work / "post.lua"
     script.write_text(POST_SCRIPT)
     url = "/api/feedback"
@@ -161,14 +161,22 @@ def measure(work: Path, catalog_url: str) -> tuple[list[Round], dict[str, float]
             throttled[name] = (after["nr_throttled"] - before[name]["nr_throttled"]) / max(
                 1, periods
             )
-    return rounds, throttled
+        initial = {"baseline": int(BASELINE_SETTINGS["WEB_CONCURRENCY"]), "subject": 1}
+        restarts = {
+            name: service.logs().count("Booting worker with pid") - initial[name]
+            for name, service in servers.items()
+        }
+    return rounds, throttled, restarts
 
 
-def report(rounds: list[Round], throttled: dict[str, float], load: str) -> str:
+def report(
+    rounds: list[Round], throttled: dict[str, float], restarts: dict[str, int], load: str
+) -> str:
     def spread(values: list[float]) -> str:
         return f"{min(values):.2f} to {max(values):.2f} (median {statistics.median(values):.2f})"
 
     errors = sum(r.baseline.errors + r.subject.errors for r in rounds)
+    boots = ", ".join(f"{name} {count}" for name, count in restarts.items())
     lines = [
         "## Feedback API writes at the production pod's CPU",
         "",
@@ -198,7 +206,8 @@ def report(rounds: list[Round], throttled: dict[str, float], load: str) -> str:
         f"{statistics.median(r.subject.cpu_us_per_request for r in rounds):,.0f}. "
         "Share of quota periods throttled: "
         + ", ".join(f"{name} {share:.0%}" for name, share in throttled.items())
-        + f". Non-2xx responses and socket timeouts: {errors}.",
+        + f". gunicorn workers started after the first ones (recycling): {boots}."
+        f" Non-2xx responses and socket timeouts: {errors}.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -208,5 +217,5 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="sora-bench-pod-") as folder:
         work = Path(folder)
         with catalog(work) as file_server:
-            rounds, throttled = measure(work, file_server.url)
-    return report(rounds, throttled, load)
+            rounds, throttled, restarts = measure(work, file_server.url)
+    return report(rounds, throttled, restarts, load)

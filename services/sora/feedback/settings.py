@@ -23,6 +23,10 @@ DEV_ADMIN_TOKEN: Final = "sora-development-admin-token"  # noqa: S105 - SORA_ENV
 # One worker process: it holds the database's one writer (writer.py); its threads serve.
 WORKERS: Final = 1
 DEFAULT_THREADS: Final = 8
+# Not recycled by default: with one worker, each recycling is a pause of every request
+# (drain, fork, cold caches, the catalog fetched again) where several workers covered
+# for each other. WEB_MAX_REQUESTS still turns it on.
+DEFAULT_MAX_REQUESTS: Final = 0
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,11 @@ class FeedbackSettings:
 
 def _server_settings(env: Env) -> ServerSettings:
     server = ServerSettings.from_env(
-        env, DEFAULT_PORT, default_workers=WORKERS, default_threads=DEFAULT_THREADS
+        env,
+        DEFAULT_PORT,
+        default_workers=WORKERS,
+        default_threads=DEFAULT_THREADS,
+        default_max_requests=DEFAULT_MAX_REQUESTS,
     )
     if server.workers != WORKERS:
         raise ConfigError(

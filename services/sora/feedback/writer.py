@@ -146,7 +146,13 @@ class GroupCommitWriter:
                     if conn is None:
                         conn = self._open(batch)
                     if conn is not None:
-                        self._commit(conn, batch)
+                        try:
+                            self._commit(conn, batch)
+                        except Exception as error:  # never leave a caller waiting
+                            log.exception("the writer failed; reopening its connection")
+                            _fail_unanswered(batch, error)
+                            conn.close()
+                            conn = None
                 if stopping:
                     return
         finally:
@@ -156,10 +162,9 @@ class GroupCommitWriter:
     def _open(self, batch: list[_Request]) -> sqlite3.Connection | None:
         try:
             return self._connect()
-        except sqlite3.Error as error:  # answer this batch; the next one tries again
+        except Exception as error:  # answer this batch; the next one tries again
             log.error("cannot open the database for writing: %s", error)
-            for request in batch:
-                request.answer.set_exception(WriterUnavailableError(str(error)))
+            _fail_unanswered(batch, error)
             return None
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Request]) -> None:
@@ -207,6 +212,12 @@ class GroupCommitWriter:
                 conn.execute("ROLLBACK")
             raise _TransactionFailedError(error) from error
         return outcomes
+
+
+def _fail_unanswered(batch: list[_Request], error: Exception) -> None:
+    for request in batch:
+        if not request.answer.done():
+            request.answer.set_exception(WriterUnavailableError(str(error)))
 
 
 def _apply(conn: sqlite3.Connection, request: _Request) -> Any:

@@ -90,6 +90,7 @@ def test_the_catalog_may_not_expire_before_it_is_refreshed() -> None:
 def test_the_api_runs_one_worker_with_threads_by_default() -> None:
     loaded = settings()
     assert (loaded.server.workers, loaded.server.threads) == (1, 8)
+    assert loaded.server.max_requests == 0  # one worker: recycling would pause everything
     assert settings(WEB_CONCURRENCY="1", WEB_THREADS="16").server.threads == 16
 
 

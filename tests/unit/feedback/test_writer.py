@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from sora.feedback.sqlite import connect
-from sora.feedback.writer import GroupCommitWriter, WriterClosedError
+from sora.feedback.writer import GroupCommitWriter, WriterClosedError, WriterUnavailableError
 from tests.support.polling import wait_for
 
 SCHEMA = """
@@ -168,3 +168,23 @@ def test_close_commits_and_answers_every_queued_write_then_refuses_more(
     assert [answer.result(0) for answer in answers] == [f"q{n}" for n in range(6)]
     assert "too-late" not in harness.names()
     assert len(harness.names()) == 7
+
+
+def test_a_database_that_cannot_be_opened_answers_unavailable_then_is_retried(
+    database: Path,
+) -> None:
+    attempts: list[int] = []
+
+    def open_second_time() -> sqlite3.Connection:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(database, synchronous="full", busy_timeout_ms=1000)
+
+    writer = GroupCommitWriter(open_second_time)
+    try:
+        with pytest.raises(WriterUnavailableError, match="unable to open"):
+            writer.run(insert("first"))
+        assert writer.run(insert("second")) == "second"
+    finally:
+        writer.close()
