@@ -301,7 +301,8 @@ def _environment() -> str:
         f"{os.cpu_count()} CPUs ({platform.machine()}), load average at start {load}; "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"gunicorn {version('gunicorn')}, falcon {version('falcon')}, {wrk_version}; "
-        f"gunicorn settings: the defaults of ServerSettings for both sides"
+        "gunicorn settings: each side's defaults (the feedback API: 1 worker x 8 threads;"
+        " bare Falcon: ServerSettings' from the CPUs)"
     )
 
 

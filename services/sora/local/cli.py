@@ -128,9 +128,9 @@ def components(
         "IP_SALT": secret_values["IP_SALT"],
         "TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
         "ALLOWED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
-        "WEB_CONCURRENCY": "2",
         "HOST": "127.0.0.1",
     }
+    two_workers = {"WEB_CONCURRENCY": "2"}  # the feedback API always runs one (its writer)
     file_server_url = f"http://127.0.0.1:{base_port}"
     return [
         Component(
@@ -139,6 +139,7 @@ def components(
             base_port,
             {
                 **shared,
+                **two_workers,
                 **_file_server_storage(data_dir, s3_endpoint),
                 "CACHE_DIR": str(data_dir / "cache"),
             },
@@ -161,6 +162,7 @@ def components(
             base_port + 2,
             {
                 **shared,
+                **two_workers,
                 "FEEDBACK_API_URL": f"http://127.0.0.1:{base_port + 1}",
                 "FILE_SERVER_URL": file_server_url,
                 "ADMIN_TOKEN": secret_values["ADMIN_TOKEN"],
