@@ -101,7 +101,7 @@ class _BareSubmit:
 def serve_bare() -> None:
     """``python -m benchmarks.feedback bare``: PORT and WEB_* from the environment."""
     from sora.common.serve import ServerSettings, run_gunicorn
-    from sora.common.settings import Env
+    from sora_contract.settings import Env
 
     def create() -> falcon.App[falcon.Request, falcon.Response]:
         app = falcon.App()

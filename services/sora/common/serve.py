@@ -26,7 +26,7 @@ from gunicorn import util as _gunicorn_util
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 
-from sora.common.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env
 
 
 def available_cpus() -> int:

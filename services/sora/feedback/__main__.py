@@ -15,12 +15,18 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from sora.common import metrics
-from sora.common.logs import configure_logging
 from sora.common.serve import exit_on_config_error
-from sora.common.settings import ConfigError, Env, SharedSettings
 from sora.feedback.schema_migrations import SchemaError
-from sora.feedback.settings import SERVICE, FeedbackSettings, KeySettings, StorageSettings
+from sora.feedback.settings import (
+    DEFAULT_PORT,
+    SERVICE,
+    FeedbackSettings,
+    KeySettings,
+    StorageSettings,
+)
 from sora.feedback.sqlite import SQLiteStore, prepare_database
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError, Env, SharedSettings
 
 # No --workers: the API runs one worker process (settings.WORKERS), with WEB_THREADS threads.
 _FLAGS: Final = (("host", "HOST"), ("port", "PORT"))
@@ -29,7 +35,9 @@ _FLAGS: Final = (("host", "HOST"), ("port", "PORT"))
 def _parser() -> argparse.ArgumentParser:
     server = argparse.ArgumentParser(add_help=False)
     server.add_argument("--host", default=argparse.SUPPRESS, help="listen address (HOST)")
-    server.add_argument("--port", type=int, default=argparse.SUPPRESS, help="port (PORT, 3001)")
+    server.add_argument(
+        "--port", type=int, default=argparse.SUPPRESS, help=f"port (PORT, {DEFAULT_PORT})"
+    )
     parser = argparse.ArgumentParser(
         prog=SERVICE,
         description="Sora feedback API: feedback, recommendations and statistics on SQLite.",

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Final
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
 from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
+from sora_contract import layout
+from sora_contract.settings import ConfigError, Env, SharedSettings, require_secret
 
 SERVICE: Final = "sora-feedback-api"
-DEFAULT_PORT: Final = 3001
-DEFAULT_FILE_SERVER_URL: Final = "http://127.0.0.1:3000"  # the file server's default port
+DEFAULT_PORT: Final = layout.FEEDBACK_API_PORT
+DEFAULT_FILE_SERVER_URL: Final = f"http://127.0.0.1:{layout.FILE_SERVER_PORT}"
 DEV_ENCRYPTION_KEY: Final = "sora-development-encryption-key"
 DEV_ADMIN_TOKEN: Final = "sora-development-admin-token"  # noqa: S105 - SORA_ENV=development only
 # One worker process: it holds the database's one writer (writer.py); its threads serve.

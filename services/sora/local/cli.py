@@ -32,8 +32,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER
 from sora.local.gateway import upstream_variable
+from sora_contract import layout
+from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER
 
 BIN = Path(sys.executable).parent
 SOURCE_ROOT: Final = Path(__file__).resolve().parents[1]  # the ``sora`` package
@@ -459,14 +460,18 @@ def up(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sora", description="The Sora platform, locally.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("up", help="run every service behind a gateway on :8080")
-    run.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
+    gateway_port = layout.GATEWAY_PORT
+    run = commands.add_parser("up", help=f"run every service behind a gateway on :{gateway_port}")
+    run.add_argument(
+        "--port", type=int, default=gateway_port, help=f"gateway port (default {gateway_port})"
+    )
     run.add_argument("--host", default="127.0.0.1", help="gateway address (default 127.0.0.1)")
     run.add_argument(
         "--base-port",
         type=int,
-        default=3000,
-        help="first service port: file server, then feedback API, admin, S3 (default 3000)",
+        default=layout.FILE_SERVER_PORT,
+        help="first service port: file server, then feedback API, admin, S3 "
+        f"(default {layout.FILE_SERVER_PORT})",
     )
     run.add_argument("--data-dir", default="data", help="where data lives (default ./data)")
     run.add_argument(

@@ -1,7 +1,7 @@
 import pytest
 
-from sora.common.settings import ConfigError, Env
 from sora.feedback.settings import DEV_ADMIN_TOKEN, DEV_ENCRYPTION_KEY, FeedbackSettings
+from sora_contract.settings import ConfigError, Env
 
 STRONG = {
     "SORA_ENV": "production",
