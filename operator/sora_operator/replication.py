@@ -18,7 +18,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from sora_operator.builders import labels, layout
+from sora_contract import layout
+from sora_operator.builders import labels
 
 Scrape = Callable[[str], str]  # URL -> the metrics page (raises OSError when unreachable)
 

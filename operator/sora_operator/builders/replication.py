@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import backup, layout, pods
+from sora_contract import layout
+from sora_operator.builders import backup, pods
 from sora_operator.spec import SoraDeployment
 
 CONTAINER: Final = "replicate"

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sora.common.settings import ConfigError, Env
+from sora_contract import layout
+from sora_contract.settings import ConfigError, Env
 
 STORAGE_CLASSES: Final = (
     "STANDARD",
@@ -72,7 +73,10 @@ class BackupSettings:
             replica_prefix=replica_prefix,
             litestream_bin=env.string("LITESTREAM_BIN", _bundled_litestream()),
             replication_metrics_port=env.integer(
-                "REPLICATION_METRICS_PORT", 9092, minimum=1, maximum=65535
+                "REPLICATION_METRICS_PORT",
+                layout.REPLICATION_METRICS_PORT,
+                minimum=1,
+                maximum=65535,
             ),
             replication_probe_seconds=env.number("REPLICATION_PROBE_SECONDS", 5.0, minimum=0.1),
         )

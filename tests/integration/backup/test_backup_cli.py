@@ -16,7 +16,7 @@ import pytest
 from sora.backup import operations
 from sora.backup.settings import BackupSettings
 from sora.backup.store import TIMESTAMP_FORMAT, BackupStore
-from sora.common.settings import Env
+from sora_contract.settings import Env
 from tests.support.replication import backup_cli
 
 ROWS = 100_000

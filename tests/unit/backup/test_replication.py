@@ -6,7 +6,7 @@ import pytest
 from sora.backup import replication
 from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
-from sora.common.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

@@ -1,18 +1,21 @@
 from pathlib import Path
 
-from sora.feedback.sqlite import SQLiteStore, connect, prepare_database
+from sora.feedback.settings import StorageSettings
+from sora.feedback.sqlite import WAL_AUTOCHECKPOINT_PAGES, connect
+from sora_contract.settings import Env
 
 
-def test_connections_checkpoint_the_wal_themselves_by_default(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "feedback.db", synchronous="full", busy_timeout_ms=1000)
-    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+def test_the_writer_checkpoints_every_1000_pages_unless_litestream_does() -> None:
+    assert StorageSettings.from_env(Env({})).wal_autocheckpoint == WAL_AUTOCHECKPOINT_PAGES
+    beside_litestream = StorageSettings.from_env(Env({"SQLITE_WAL_AUTOCHECKPOINT": "0"}))
+    assert beside_litestream.wal_autocheckpoint == 0
 
 
-def test_beside_litestream_no_connection_of_the_store_checkpoints(tmp_path: Path) -> None:
-    """Litestream checkpoints after it has copied the WAL; a checkpoint of ours could
-    recycle frames it has not read yet."""
+def test_a_connection_checkpoints_only_as_told(tmp_path: Path) -> None:
     database = tmp_path / "feedback.db"
-    prepare_database(database)
-    store = SQLiteStore(database, wal_autocheckpoint=0)
-    assert store._connect().execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
-    assert store._connect(read_only=True).execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    for pages in (0, 1000):
+        conn = connect(
+            database, synchronous="full", busy_timeout_ms=1000, autocheckpoint_pages=pages
+        )
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (pages,)
+        conn.close()
