@@ -436,11 +436,16 @@ def held_down(sora_deployment: SoraDeployment) -> SoraDeployment:
 
 
 def _selector(sora_deployment: SoraDeployment, component: str) -> str:
+    return component_selector(sora_deployment.name, component)
+
+
+def component_selector(name: str, component: str) -> str:
+    """The operator's objects of one component of SoraDeployment ``name`` (kubectl-sora too)."""
     return ",".join(
         f"{key}={value}"
         for key, value in {
             labels.MANAGED_BY: labels.OPERATOR,
-            labels.INSTANCE: sora_deployment.name,
+            labels.INSTANCE: name,
             labels.COMPONENT: component,
         }.items()
     )
