@@ -36,10 +36,11 @@ locals {
   file_server_service_accounts = var.file_server_service_accounts != null ? var.file_server_service_accounts : ["${var.namespace}:${var.sora_deployment_name}-file-server"]
   backup_service_accounts      = var.backup_service_accounts != null ? var.backup_service_accounts : ["${var.namespace}:${var.sora_deployment_name}-backup"]
 
-  ecr_repositories = {
-    services = "${local.name}/services"
-    operator = "${local.name}/operator"
-  }
+  # The names CI shares with Terraform (image repositories, releases, role names, which branch
+  # deploys where): one file, read here and by hack/delivery.py for .github/workflows/ci.yml.
+  delivery = jsondecode(file("${path.module}/../delivery.json"))
+
+  ecr_repositories = { for image in keys(local.delivery.images) : image => "${local.name}/${image}" }
 
   # The ALB made from the SoraDeployment's Ingress gets this name (annotation
   # alb.ingress.kubernetes.io/load-balancer-name), so that alarms can find it.

@@ -131,6 +131,8 @@ module "sora" {
   platform_chart            = "${path.module}/../../charts/sora"
   namespace                 = var.namespace
   platform_release_name     = var.sora_deployment_name
+  operator_release_name     = local.delivery.releases.operator.name
+  operator_namespace        = local.delivery.releases.operator.namespace
   environment               = var.environment
   region                    = data.aws_region.current.region
   operator_image_repository = module.ecr.repository_urls[local.ecr_repositories.operator]
@@ -150,5 +152,27 @@ module "sora" {
   operator_values           = var.operator_values
   platform_values           = var.platform_values
 
-  depends_on = [module.alb_controller, module.storage_class]
+  depends_on = [module.alb_controller, module.storage_class, module.github_ci]
+}
+
+# The roles .github/workflows/ci.yml assumes to push images and deploy, for one GitHub repository
+# (off while github_repository is null).
+module "github_ci" {
+  source = "../modules/github-ci"
+  count  = var.github_repository == null ? 0 : 1
+
+  name                  = local.name
+  role_names            = local.delivery.roles
+  github_repository     = var.github_repository
+  github_environment    = var.environment
+  oidc_provider_arn     = var.github_oidc_provider_arn
+  ecr_repository_arns   = [for name in values(local.ecr_repositories) : module.ecr.repository_arns[name]]
+  cluster_name          = module.eks.cluster_name
+  cluster_arn           = module.eks.cluster_arn
+  namespaces            = distinct([local.delivery.releases.operator.namespace, var.namespace])
+  operator_cluster_role = local.delivery.releases.operator.name
+
+  tags = local.tags
+
+  depends_on = [module.eks]
 }

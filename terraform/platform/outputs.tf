@@ -98,3 +98,12 @@ output "soradeployment_settings" {
     load_balancer_name         = local.load_balancer_name
   }
 }
+
+output "github_ci_roles" {
+  description = "Roles of .github/workflows/ci.yml (null without github_repository): push and deploy ARNs, and the OIDC provider to pass as github_oidc_provider_arn to the account's other environments."
+  value = var.github_repository == null ? null : {
+    push_role_arn     = module.github_ci[0].push_role_arn
+    deploy_role_arn   = module.github_ci[0].deploy_role_arn
+    oidc_provider_arn = module.github_ci[0].oidc_provider_arn
+  }
+}

@@ -191,6 +191,20 @@ variable "backup_service_accounts" {
   default     = null
 }
 
+# --- Delivery (GitHub Actions) -------------------------------------------------------------------
+
+variable "github_repository" {
+  description = "GitHub repository (\"<owner>/<name>\") whose workflow pushes images and deploys to this environment (module github-ci). null: no CI roles."
+  type        = string
+  default     = null
+}
+
+variable "github_oidc_provider_arn" {
+  description = "The account's existing OIDC provider for token.actions.githubusercontent.com, when another environment's state already created it. null: create it."
+  type        = string
+  default     = null
+}
+
 # --- Monitoring ---------------------------------------------------------------------------------
 
 variable "alert_email" {
