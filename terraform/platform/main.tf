@@ -81,6 +81,22 @@ module "alb_controller" {
   depends_on = [module.eks]
 }
 
+# Node autoscaling: nodes follow the pods the file server's HPA asks for (up to node_max_size).
+module "cluster_autoscaler" {
+  source = "../modules/cluster-autoscaler"
+  count  = var.enable_cluster_autoscaler ? 1 : 0
+
+  cluster_name       = module.eks.cluster_name
+  kubernetes_version = var.kubernetes_version
+  region             = data.aws_region.current.region
+  oidc_provider_arn  = module.eks.oidc_provider_arn
+  oidc_issuer        = module.eks.oidc_issuer
+
+  tags = local.tags
+
+  depends_on = [module.eks]
+}
+
 module "storage" {
   source = "../modules/storage"
 
@@ -147,6 +163,7 @@ module "sora" {
   storage_class_name        = module.storage_class.name
   ingress_class             = module.alb_controller.ingress_class
   load_balancer_name        = local.load_balancer_name
+  ingress_source_cidrs      = local.alb_source_cidrs
   ingress_host              = var.ingress_host
   certificate_arn           = var.certificate_arn
   operator_values           = var.operator_values

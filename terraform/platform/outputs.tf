@@ -96,6 +96,7 @@ output "soradeployment_settings" {
     storage_class              = module.storage_class.name
     ingress_class              = module.alb_controller.ingress_class
     load_balancer_name         = local.load_balancer_name
+    ingress_source_cidrs       = local.alb_source_cidrs
   }
 }
 

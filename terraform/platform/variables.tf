@@ -106,6 +106,12 @@ variable "enable_container_insights" {
   default     = true
 }
 
+variable "enable_cluster_autoscaler" {
+  description = "Install the cluster autoscaler, so that the node group grows to node_max_size when the file server's HPA needs the room (and shrinks back)."
+  type        = bool
+  default     = true
+}
+
 variable "alb_controller_chart_version" {
   description = "Version of the aws-load-balancer-controller Helm chart."
   type        = string
@@ -242,6 +248,17 @@ variable "operator_image_tag" {
   description = "Tag of the operator image. null: image_tag."
   type        = string
   default     = null
+}
+
+variable "alb_source_cidrs" {
+  description = "Where the ALB's traffic to the pods comes from: the SoraDeployment's ingress.sourceCidrs, so that the NetworkPolicies admit the service ports from the ALB and the platform's own pods only. null: the public subnets (internet-facing ALB); for an internal ALB, the subnets it is in."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.alb_source_cidrs == null || alltrue([for cidr in coalesce(var.alb_source_cidrs, []) : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
+    error_message = "alb_source_cidrs must be null or CIDR blocks other than 0.0.0.0/0."
+  }
 }
 
 variable "ingress_host" {

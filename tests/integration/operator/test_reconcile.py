@@ -168,7 +168,9 @@ def test_a_deleted_child_comes_back(
 def test_an_edited_child_is_put_back(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    _ready(kube_cluster, admin, start_operator, kube_namespace)
+    # Fixed replicas: the operator owns the count (by default an HPA does).
+    fixed = {"autoscaling": {"enabled": False}}
+    _ready(kube_cluster, admin, start_operator, kube_namespace, fileServer=fixed)
     kube_cluster.kubectl(
         "scale", "deployment", f"{NAME}-file-server", "--replicas=4", "-n", kube_namespace
     )
@@ -206,7 +208,11 @@ def test_a_spec_change_rolls_out_the_new_configuration(
 ) -> None:
     _ready(kube_cluster, admin, start_operator, kube_namespace)
     before = _deployment(admin, kube_namespace, "file-server")
-    _create(kube_cluster, kube_namespace, fileServer={"cacheSize": "2Gi", "replicas": 2})
+    _create(
+        kube_cluster,
+        kube_namespace,
+        fileServer={"cacheSize": "2Gi", "replicas": 2, "autoscaling": {"enabled": False}},
+    )
 
     def rolled_out() -> bool:
         after = _deployment(admin, kube_namespace, "file-server")
