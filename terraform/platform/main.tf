@@ -7,6 +7,7 @@ module "monitoring" {
   source = "../modules/monitoring"
 
   name               = local.name
+  environment        = var.environment
   cluster_name       = local.cluster_name
   namespace          = var.namespace
   log_retention_days = local.settings.log_retention_days
@@ -50,6 +51,8 @@ module "eks" {
   node_desired_size         = local.settings.node_desired_size
   node_max_size             = local.settings.node_max_size
   enable_container_insights = var.enable_container_insights
+  # Sora's pods into /sora/<environment>/<service>, the groups module monitoring made.
+  fluent_bit_application_config = module.monitoring.fluent_bit_application_config
 
   tags = local.tags
 

@@ -73,6 +73,11 @@ output "load_balancer_name" {
   value       = local.load_balancer_name
 }
 
+output "service_log_group_names" {
+  description = "CloudWatch log group of each Sora service: /sora/<environment>/<service>, kept 30 days in prod and 7 elsewhere."
+  value       = module.monitoring.service_log_group_names
+}
+
 output "alerts_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.monitoring.sns_topic_arn

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sora_operator.builders import labels, layout, names, pods
+from sora_operator.builders.configmap import SORA_ENV
 from sora_operator.spec import SoraDeployment
 
 COMPONENT: Final = "backup"
@@ -172,7 +173,8 @@ def environment(sora: SoraDeployment) -> list[dict[str, str]]:
     """sora-backup's settings (docs/backups.md); credentials come from IRSA or the Secret."""
     backup = sora.backup
     values = {
-        "SORA_ENV": "production",
+        "SORA_ENV": SORA_ENV,
+        "SORA_DEPLOYMENT_ENV": sora.environment,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "DATABASE_PATH": layout.DATABASE_PATH,

@@ -59,6 +59,8 @@ def shared_settings(sora: SoraDeployment) -> dict[str, str]:
     """What every service reads; the admin panel gets these in its pod's env (admin.py)."""
     return {
         "SORA_ENV": SORA_ENV,
+        # The real environment in every log record (SORA_ENV is production everywhere).
+        "SORA_DEPLOYMENT_ENV": sora.environment,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "ALLOWED_ORIGINS": ",".join(sora.file_server.allowed_origins),

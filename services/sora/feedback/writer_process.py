@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from sora.common.logs import configure_logging
-from sora.common.settings import ENVIRONMENTS, LOG_LEVELS, Env
+from sora.common.settings import ENVIRONMENTS, LOG_LEVELS, Env, log_environment
 
 _PR_SET_PDEATHSIG = 1
 
@@ -35,7 +35,7 @@ def main() -> None:
     env = Env()
     configure_logging(
         "sora-feedback-api",
-        env.choice("SORA_ENV", ENVIRONMENTS, "production"),
+        log_environment(env, env.choice("SORA_ENV", ENVIRONMENTS, "production")),
         env.choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
         env.choice("LOG_FORMAT", ("json", "text"), "json"),
     )

@@ -349,3 +349,21 @@ run "network_policies_are_enforced_and_admit_the_alb" {
     error_message = "The ALB's source ranges default to the public subnets."
   }
 }
+
+run "every_service_logs_into_its_own_group" {
+  command = plan
+
+  variables {
+    environment = "staging"
+  }
+
+  assert {
+    condition     = output.service_log_group_names["file-server"] == "/sora/staging/file-server" && output.service_log_group_names["feedback-api"] == "/sora/staging/feedback-api"
+    error_message = "Each service logs into /sora/<environment>/<service>."
+  }
+
+  assert {
+    condition     = strcontains(module.monitoring.fluent_bit_application_config, "log_group_template  /sora/staging/$kubernetes['labels']['app.kubernetes.io/component']")
+    error_message = "Fluent Bit must route the Sora pods by their component label."
+  }
+}

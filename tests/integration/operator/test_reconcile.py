@@ -181,6 +181,17 @@ def test_an_edited_child_is_put_back(
     )
 
 
+def test_the_pods_configuration_names_the_real_environment(
+    kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
+) -> None:
+    _ready(kube_cluster, admin, start_operator, kube_namespace, environment="staging")
+    for component in ("file-server", "feedback-api"):
+        config = admin.get(ObjectRef("ConfigMap", kube_namespace, f"{NAME}-{component}"))
+        assert config is not None
+        assert config["data"]["SORA_DEPLOYMENT_ENV"] == "staging"
+        assert config["data"]["SORA_ENV"] == "production"
+
+
 def test_an_edited_configmap_value_is_put_back(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
@@ -388,7 +399,11 @@ def test_two_soradeployments_in_two_namespaces_do_not_interfere(
     try:
         start_operator(kube_namespace, other)
         kube_cluster.apply(sora_deployment(NAME, kube_namespace, {"environment": "dev"}))
-        kube_cluster.apply(sora_deployment(NAME, other, {"environment": "prod"}))
+        # Fixed replicas: the prod defaults' count (2) is reached at once, not by the HPA later.
+        fixed = {"autoscaling": {"enabled": False}}
+        kube_cluster.apply(
+            sora_deployment(NAME, other, {"environment": "prod", "fileServer": fixed})
+        )
         first, second = wait_ready(admin, kube_namespace, NAME), wait_ready(admin, other, NAME)
         assert (
             first["status"]["fileServer"]["ready"],

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from sora_operator.builders import configmap, networkpolicies, pdb, pvc, secret, serviceaccounts
+from sora_operator.builders import (
+    backup,
+    configmap,
+    networkpolicies,
+    pdb,
+    pvc,
+    secret,
+    serviceaccounts,
+)
 from sora_operator.builders import services as service_builders
 from sora_operator.builders.desired import desired_state
 from sora_operator.objects import ObjectRef, ref_of
@@ -58,6 +66,18 @@ def test_trusted_proxies_are_the_load_balancer_cidrs_when_given() -> None:
 
 def test_services_run_in_production_mode_in_every_environment() -> None:
     assert configmap.feedback_api_configmap(sora("dev"))["data"]["SORA_ENV"] == "production"
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_every_service_and_the_backups_log_the_real_environment(environment: str) -> None:
+    platform = sora(environment, backup={"enabled": True, "bucket": "b"})
+    for built in (
+        configmap.file_server_configmap(platform),
+        configmap.feedback_api_configmap(platform),
+    ):
+        assert built["data"]["SORA_DEPLOYMENT_ENV"] == environment
+    backup_env = {item["name"]: item["value"] for item in backup.environment(platform)}
+    assert backup_env["SORA_DEPLOYMENT_ENV"] == environment
 
 
 def test_feedback_config_holds_the_database_path_and_no_secret() -> None:

@@ -60,8 +60,8 @@ def _platform(tree: TerraformTree) -> SoraDeployment:
 
 
 def test_the_vpc_cni_enforces_network_policies(tree: TerraformTree) -> None:
-    configuration = tree.locals_of(EKS)["addon_configuration"]
-    assert expr(configuration["vpc-cni"]) == 'jsonencode({enableNetworkPolicy = "true"})'
+    configuration = expr(tree.locals_of(EKS)["addon_configuration"])
+    assert '{"vpc-cni" = jsonencode({enableNetworkPolicy = "true"})}' in configuration
     addon = tree.resource(EKS, "aws_eks_addon", "before_nodes")
     assert (
         expr(addon["configuration_values"]) == "lookup(local.addon_configuration, each.key, null)"
