@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from sora.common.logs import JsonFormatter
-from sora.common.settings import ConfigError, Env, SharedSettings, log_environment
+from sora_contract.logs import JsonFormatter
+from sora_contract.settings import ConfigError, Env, SharedSettings, log_environment
 
 SECRETS = {"IP_SALT": "q7Vz2LwX9pR4mT8kN3bY6cH1dF5gJ0sA"}
 

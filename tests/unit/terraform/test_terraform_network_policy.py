@@ -14,7 +14,8 @@ from typing import Any
 
 from terraform_hcl import MODULES, PLATFORM, TerraformTree, expr
 
-from sora_operator.builders import labels, layout, networkpolicies
+from sora_contract import layout
+from sora_operator.builders import labels, networkpolicies
 from sora_operator.spec import ImageDefaults, SoraDeployment, parse
 
 EKS = MODULES / "eks"
