@@ -49,6 +49,9 @@ locals {
   # in, unless the variable says otherwise.
   alb_source_cidrs = var.alb_source_cidrs != null ? var.alb_source_cidrs : module.network.public_subnet_cidrs
 
+  # CloudFront's access logs, in the access-log bucket (module cdn).
+  cdn_log_prefix = "cloudfront"
+
   # The ALB made from the SoraDeployment's Ingress gets this name (annotation
   # alb.ingress.kubernetes.io/load-balancer-name), so that alarms can find it.
   load_balancer_name = local.name

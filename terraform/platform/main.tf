@@ -110,6 +110,30 @@ module "storage" {
   backup_noncurrent_days = local.settings.backup_noncurrent_days
   backup_expiration_days = var.backup_expiration_days
   force_destroy          = var.force_destroy
+  cloudfront_log_prefix  = var.cdn_enabled ? local.cdn_log_prefix : null
+
+  tags = local.tags
+}
+
+# Optional CloudFront in front of the ALB (off by default): the catalog and packages cached at the
+# edge, everything else passed through, the ALB reachable from CloudFront only.
+module "cdn" {
+  source = "../modules/cdn"
+  count  = var.cdn_enabled ? 1 : 0
+
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
+
+  name               = local.name
+  origin_domain_name = var.cdn_origin_domain_name
+  aliases            = var.cdn_aliases
+  certificate_arn    = var.cdn_certificate_arn
+  vpc_id             = module.network.vpc_id
+  vpc_cidr           = var.vpc_cidr
+  log_bucket_arn     = module.storage.access_log_bucket_arn
+  log_prefix         = local.cdn_log_prefix
 
   tags = local.tags
 }
@@ -167,6 +191,7 @@ module "sora" {
   ingress_class             = module.alb_controller.ingress_class
   load_balancer_name        = local.load_balancer_name
   ingress_source_cidrs      = local.alb_source_cidrs
+  ingress_annotations       = var.cdn_enabled ? module.cdn[0].ingress_annotations : {}
   ingress_host              = var.ingress_host
   certificate_arn           = var.certificate_arn
   operator_values           = var.operator_values

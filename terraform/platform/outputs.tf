@@ -113,3 +113,11 @@ output "github_ci_roles" {
     oidc_provider_arn = module.github_ci[0].oidc_provider_arn
   }
 }
+
+output "cdn" {
+  description = "The CloudFront distribution (null unless cdn_enabled): its domain name for the aliases' DNS records, and its ID for invalidations."
+  value = var.cdn_enabled ? {
+    domain_name     = module.cdn[0].domain_name
+    distribution_id = module.cdn[0].distribution_id
+  } : null
+}

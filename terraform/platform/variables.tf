@@ -197,6 +197,42 @@ variable "backup_service_accounts" {
   default     = null
 }
 
+# --- Optional: CloudFront -----------------------------------------------------------------------
+
+variable "cdn_enabled" {
+  description = "Put CloudFront in front of the ALB (module cdn): catalog and packages cached at the edge, the other paths passed through, the ALB reachable from CloudFront only. Needs cdn_origin_domain_name."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_origin_domain_name" {
+  description = "DNS name of the ALB for CloudFront (resolving to the ALB, covered by its certificate_arn), e.g. origin.api.sora.example.com."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = !var.cdn_enabled || var.cdn_origin_domain_name != null
+    error_message = "cdn_origin_domain_name must be set when cdn_enabled is true."
+  }
+}
+
+variable "cdn_aliases" {
+  description = "Host names the distribution answers (e.g. api.sora.example.com); they need cdn_certificate_arn."
+  type        = list(string)
+  default     = []
+}
+
+variable "cdn_certificate_arn" {
+  description = "ACM certificate in us-east-1 for cdn_aliases. null: CloudFront's own (*.cloudfront.net, without aliases)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = length(var.cdn_aliases) == 0 || var.cdn_certificate_arn != null
+    error_message = "cdn_aliases need cdn_certificate_arn (an ACM certificate in us-east-1)."
+  }
+}
+
 # --- Delivery (GitHub Actions) -------------------------------------------------------------------
 
 variable "github_repository" {

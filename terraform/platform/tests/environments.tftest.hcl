@@ -45,6 +45,10 @@ mock_provider "aws" {
   }
 }
 
+mock_provider "aws" {
+  alias = "us_east_1"
+}
+
 mock_provider "kubernetes" {}
 
 mock_provider "helm" {}
@@ -366,4 +370,28 @@ run "every_service_logs_into_its_own_group" {
     condition     = strcontains(module.monitoring.fluent_bit_application_config, "log_group_template  /sora/staging/$kubernetes['labels']['app.kubernetes.io/component']")
     error_message = "Fluent Bit must route the Sora pods by their component label."
   }
+}
+
+run "the_cdn_is_off_by_default" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition     = length(module.cdn) == 0 && output.cdn == null
+    error_message = "CloudFront must be off unless cdn_enabled is set."
+  }
+}
+
+run "the_cdn_needs_an_origin_name" {
+  command = plan
+
+  variables {
+    environment = "prod"
+    cdn_enabled = true
+  }
+
+  expect_failures = [var.cdn_origin_domain_name]
 }
