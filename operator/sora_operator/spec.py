@@ -16,7 +16,13 @@ from typing import Any, Final, Literal
 
 from kubernetes.utils import parse_quantity
 
-from sora_operator.autoscaling import Autoscaling, AutoscalingError, parse_autoscaling
+from sora_operator.autoscaling import (
+    PROD_WINDOWS,
+    Autoscaling,
+    AutoscalingError,
+    ScalingWindow,
+    parse_autoscaling,
+)
 
 GROUP: Final = "sora.example.com"
 VERSION: Final = "v1alpha1"
@@ -61,10 +67,22 @@ class EnvironmentDefaults:
     backup_retention_days: int
     #: The seed's autoscaling ceiling; the floor is file_server_replicas.
     autoscaling_max_replicas: int = 3
+    #: The scaling windows applied when ``fileServer.autoscaling.schedules`` is not set.
+    autoscaling_windows: tuple[ScalingWindow, ...] = ()
 
 
 ENVIRONMENT_DEFAULTS: Final[Mapping[str, EnvironmentDefaults]] = {
-    "prod": EnvironmentDefaults(2, "512m", "1Gi", "10Gi", 30, 30, autoscaling_max_replicas=10),
+    # The seed autoscales the file server everywhere and shrinks prod at night (PROD_WINDOWS).
+    "prod": EnvironmentDefaults(
+        2,
+        "512m",
+        "1Gi",
+        "10Gi",
+        30,
+        30,
+        autoscaling_max_replicas=10,
+        autoscaling_windows=PROD_WINDOWS,
+    ),
     "staging": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
     "dev": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
 }
@@ -138,8 +156,12 @@ class FileServer:
     allowed_origins: tuple[str, ...] = ()
     service_account_annotations: Mapping[str, str] = field(default_factory=dict)
     presigned_redirects: PresignedRedirects = PresignedRedirects()
-    autoscaled: bool = False
     autoscaling: Autoscaling = field(default_factory=Autoscaling)
+
+    @property
+    def autoscaled(self) -> bool:
+        """An HPA owns the replica count (the default: the seed autoscales the file server)."""
+        return self.autoscaling.enabled
 
 
 @dataclass(frozen=True)
@@ -419,7 +441,6 @@ def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> F
             (section.get("serviceAccount") or {}).get("annotations") or {}
         ),
         presigned_redirects=_redirects(section.get("presignedRedirects") or {}),
-        autoscaled=bool(autoscaling.get("enabled", False)),
         autoscaling=_autoscaling(autoscaling, defaults),
     )
 
@@ -427,7 +448,10 @@ def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> F
 def _autoscaling(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Autoscaling:
     try:
         return parse_autoscaling(
-            section, defaults.file_server_replicas, defaults.autoscaling_max_replicas
+            section,
+            defaults.file_server_replicas,
+            defaults.autoscaling_max_replicas,
+            defaults.autoscaling_windows,
         )
     except AutoscalingError as error:
         raise SpecError(str(error)) from None

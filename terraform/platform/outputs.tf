@@ -73,6 +73,11 @@ output "load_balancer_name" {
   value       = local.load_balancer_name
 }
 
+output "service_log_group_names" {
+  description = "CloudWatch log group of each Sora service: /sora/<environment>/<service>, kept 30 days in prod and 7 elsewhere."
+  value       = module.monitoring.service_log_group_names
+}
+
 output "alerts_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.monitoring.sns_topic_arn
@@ -96,5 +101,23 @@ output "soradeployment_settings" {
     storage_class              = module.storage_class.name
     ingress_class              = module.alb_controller.ingress_class
     load_balancer_name         = local.load_balancer_name
+    ingress_source_cidrs       = local.alb_source_cidrs
   }
+}
+
+output "github_ci_roles" {
+  description = "Roles of .github/workflows/ci.yml (null without github_repository): push and deploy ARNs, and the OIDC provider to pass as github_oidc_provider_arn to the account's other environments."
+  value = var.github_repository == null ? null : {
+    push_role_arn     = module.github_ci[0].push_role_arn
+    deploy_role_arn   = module.github_ci[0].deploy_role_arn
+    oidc_provider_arn = module.github_ci[0].oidc_provider_arn
+  }
+}
+
+output "cdn" {
+  description = "The CloudFront distribution (null unless cdn_enabled): its domain name for the aliases' DNS records, and its ID for invalidations."
+  value = var.cdn_enabled ? {
+    domain_name     = module.cdn[0].domain_name
+    distribution_id = module.cdn[0].distribution_id
+  } : null
 }

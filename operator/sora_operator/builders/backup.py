@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from sora_contract import layout
 from sora_operator.builders import labels, names, pods
+from sora_operator.builders.configmap import SORA_ENV
 from sora_operator.spec import SoraDeployment
 
 COMPONENT: Final = "backup"
@@ -177,7 +178,8 @@ def environment(sora_deployment: SoraDeployment) -> list[dict[str, str]]:
     """sora-backup's settings (docs/backups.md); credentials come from IRSA or the Secret."""
     backup = sora_deployment.backup
     values = {
-        "SORA_ENV": "production",
+        "SORA_ENV": SORA_ENV,
+        "SORA_DEPLOYMENT_ENV": sora_deployment.environment,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "DATABASE_PATH": layout.DATABASE_PATH,

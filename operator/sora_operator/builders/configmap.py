@@ -62,6 +62,8 @@ def shared_settings(sora_deployment: SoraDeployment) -> dict[str, str]:
     """What every service reads; the admin panel gets these in its pod's env (admin.py)."""
     return {
         "SORA_ENV": SORA_ENV,
+        # The real environment in every log record (SORA_ENV is production everywhere).
+        "SORA_DEPLOYMENT_ENV": sora_deployment.environment,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "ALLOWED_ORIGINS": ",".join(sora_deployment.file_server.allowed_origins),

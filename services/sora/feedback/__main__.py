@@ -73,7 +73,7 @@ def _run(command: str, args: argparse.Namespace, env: Env) -> None:
         _serve(settings)
         return
     shared = SharedSettings.from_env(env)
-    configure_logging(SERVICE, shared.environment, shared.log_level, shared.log_format)
+    configure_logging(SERVICE, shared.log_environment, shared.log_level, shared.log_format)
     storage = StorageSettings.from_env(env)
     _prepare(storage)
     if command == "reencrypt":
@@ -130,7 +130,10 @@ def _serve(settings: FeedbackSettings) -> None:
     from sora.feedback.app import create_app, open_store
 
     configure_logging(
-        SERVICE, settings.shared.environment, settings.shared.log_level, settings.shared.log_format
+        SERVICE,
+        settings.shared.log_environment,
+        settings.shared.log_level,
+        settings.shared.log_format,
     )
     _prepare(settings.storage, logging.getLogger("sora.feedback").info)
     store = open_store(settings)

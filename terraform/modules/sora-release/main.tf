@@ -59,6 +59,9 @@ locals {
       {
         enabled   = true
         className = var.ingress_class
+        # The ALB's subnets: the NetworkPolicies admit the service ports from these and from
+        # the platform's own pods only (and TRUSTED_PROXIES trusts them for X-Forwarded-For).
+        sourceCidrs = var.ingress_source_cidrs
         annotations = merge(
           { "alb.ingress.kubernetes.io/load-balancer-name" = var.load_balancer_name },
           var.ingress_annotations,

@@ -155,6 +155,17 @@ variable "load_balancer_name" {
   }
 }
 
+variable "ingress_source_cidrs" {
+  description = "Where the ALB's traffic to the pods comes from (its subnets, with target type ip): the SoraDeployment's ingress.sourceCidrs. Empty: any source, which also opens the service ports to other namespaces."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for cidr in var.ingress_source_cidrs : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
+    error_message = "ingress_source_cidrs must be CIDR blocks, and not 0.0.0.0/0."
+  }
+}
+
 variable "ingress_host" {
   description = "Host name the Ingress answers (the seed's domain_name, e.g. api.sora.example.com). null: any host."
   type        = string
