@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.plugins.s3", "tests.plugins.kube"]
+pytest_plugins = ["tests.plugins.s3", "tests.plugins.kube", "tests.plugins.postgres"]
 
 TIERS = ("unit", "integration", "e2e")
 TESTS_ROOT = Path(__file__).parent

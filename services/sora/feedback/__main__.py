@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -18,9 +17,9 @@ from sora.common import metrics
 from sora.common.logs import configure_logging
 from sora.common.serve import exit_on_config_error
 from sora.common.settings import ConfigError, Env, SharedSettings
-from sora.feedback.schema import SchemaError
+from sora.feedback import engines
 from sora.feedback.settings import SERVICE, FeedbackSettings, KeySettings, StorageSettings
-from sora.feedback.sqlite import SQLiteStore, prepare_database
+from sora.feedback.store import FeedbackStore
 
 _FLAGS: Final = (("host", "HOST"), ("port", "PORT"), ("workers", "WEB_CONCURRENCY"))
 
@@ -34,12 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog=SERVICE,
-        description="Sora feedback API: feedback, recommendations and statistics on SQLite.",
+        description="Sora feedback API: feedback, recommendations and statistics"
+        " on SQLite (DATABASE_PATH) or PostgreSQL (DATABASE_URL).",
         parents=[server],
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", parents=[server], help="run the API under gunicorn (default)")
-    commands.add_parser("migrate", help="apply pending schema migrations to DATABASE_PATH")
+    commands.add_parser(
+        "migrate", help="apply pending schema migrations (DATABASE_URL or DATABASE_PATH)"
+    )
     rotate = commands.add_parser(
         "reencrypt",
         help="re-encrypt comments under ENCRYPTION_KEY (old keys from ENCRYPTION_KEYS_OLD)",
@@ -80,24 +82,16 @@ def _run(command: str, args: argparse.Namespace, env: Env) -> None:
 def _prepare(storage: StorageSettings, report: Callable[[str], None] = print) -> None:
     """Apply pending migrations, or stop with one line saying why not."""
     try:
-        applied = prepare_database(
-            storage.database_path,
-            synchronous=storage.synchronous,
-            busy_timeout_ms=storage.busy_timeout_ms,
-        )
-    except (OSError, sqlite3.Error, SchemaError) as error:
-        print(f"{SERVICE}: DATABASE_PATH={storage.database_path}: {error}", file=sys.stderr)
+        applied = engines.prepare(storage)
+    except engines.PREPARE_ERRORS as error:
+        print(f"{SERVICE}: {engines.describe(storage)}: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     for migration in applied:
         report(f"{SERVICE}: applied migration {migration.version:03d}_{migration.name}")
 
 
-def _store(storage: StorageSettings) -> SQLiteStore:
-    return SQLiteStore(
-        storage.database_path,
-        synchronous=storage.synchronous,
-        busy_timeout_ms=storage.busy_timeout_ms,
-    )
+def _store(storage: StorageSettings) -> FeedbackStore:
+    return engines.open_store(storage)
 
 
 def _reencrypt(storage: StorageSettings, keys: KeySettings, batch_size: int) -> None:

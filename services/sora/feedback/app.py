@@ -14,7 +14,7 @@ from typing import Any, Final
 import falcon
 
 from sora.common import web
-from sora.feedback import domain, openapi, resources, telemetry
+from sora.feedback import domain, engines, openapi, resources, telemetry
 from sora.feedback.auth import AdminGuard
 from sora.feedback.catalog import (
     Catalog,
@@ -41,7 +41,7 @@ def create_app(
     clock: Callable[[], int] = domain.now_ms,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     deps = resources.Deps(
-        store=store or _sqlite_store(settings),
+        store=store or _store(settings),
         keyring=Keyring(settings.keys.current, settings.keys.old),
         guard=AdminGuard(settings.admin_token),
         clock=clock,
@@ -60,6 +60,12 @@ def create_app(
     app.add_error_handler(CatalogUnavailableError, _catalog_unavailable)
     _routes(app, deps)
     return app
+
+
+def _store(settings: FeedbackSettings) -> FeedbackStore:
+    if settings.storage.engine == "postgresql":
+        return engines.postgres_store(settings.storage, telemetry.observe_commit)
+    return _sqlite_store(settings)
 
 
 def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:

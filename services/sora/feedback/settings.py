@@ -13,6 +13,7 @@ from typing import Final
 
 from sora.common.serve import ServerSettings
 from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
+from sora.feedback.postgres import is_url
 from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
 
 SERVICE: Final = "sora-feedback-api"
@@ -24,16 +25,32 @@ DEV_ADMIN_TOKEN: Final = "sora-development-admin-token"  # noqa: S105 - SORA_ENV
 
 @dataclass(frozen=True)
 class StorageSettings:
+    """``DATABASE_URL=postgresql://…`` selects PostgreSQL; otherwise SQLite at
+    ``DATABASE_PATH``. The URL is a secret (it may hold the password): never logged."""
+
     database_path: Path
     synchronous: str
     busy_timeout_ms: int
+    database_url: str | None = None
+    pool_size: int = 4
+    timeout_seconds: float = 5.0
+
+    @property
+    def engine(self) -> str:
+        return "postgresql" if self.database_url else "sqlite"
 
     @classmethod
     def from_env(cls, env: Env) -> StorageSettings:
+        url = env.optional("DATABASE_URL")
+        if url is not None and not is_url(url):
+            raise ConfigError("DATABASE_URL must be a postgresql:// URL (or unset for SQLite)")
         return cls(
             database_path=Path(env.string("DATABASE_PATH", "data/feedback.db")),
             synchronous=env.choice("SQLITE_SYNCHRONOUS", SYNCHRONOUS_LEVELS, "full"),
             busy_timeout_ms=env.integer("SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=100),
+            database_url=url,
+            pool_size=env.integer("DATABASE_POOL_SIZE", 4, minimum=1, maximum=1000),
+            timeout_seconds=env.number("DATABASE_TIMEOUT_SECONDS", 5.0, minimum=0.1),
         )
 
 

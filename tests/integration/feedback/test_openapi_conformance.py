@@ -18,7 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from sora.feedback.openapi import document
-from tests.integration.feedback.conftest import ADMIN, feedback_server
+from tests.integration.feedback.conftest import ADMIN, NewDatabase, feedback_server
 from tests.support.processes import Service
 
 OPERATIONS = [
@@ -51,8 +51,12 @@ CONFIG = SchemathesisConfig.from_dict(
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
-    with feedback_server(tmp_path_factory.mktemp("feedback-schemathesis"), catalog.url) as service:
+def fuzzed(
+    tmp_path_factory: pytest.TempPathFactory, catalog: Service, new_database: NewDatabase
+) -> Iterator[Service]:
+    """One server per engine (``new_database`` is parametrised by it)."""
+    tmp = tmp_path_factory.mktemp("feedback-schemathesis")
+    with feedback_server(tmp, catalog.url, **new_database(tmp).env) as service:
         yield service
 
 

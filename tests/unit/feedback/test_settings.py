@@ -85,3 +85,22 @@ def test_the_file_server_url_must_be_an_http_base_url() -> None:
 def test_the_catalog_may_not_expire_before_it_is_refreshed() -> None:
     with pytest.raises(ConfigError, match="CATALOG_MAX_AGE_SECONDS must be at least"):
         settings(CATALOG_TTL_SECONDS="60", CATALOG_MAX_AGE_SECONDS="30")
+
+
+def test_sqlite_is_the_engine_unless_a_database_url_is_given() -> None:
+    assert settings().storage.engine == "sqlite"
+    chosen = settings(DATABASE_URL="postgresql://sora:secret@db.internal:5432/feedback").storage
+    assert chosen.engine == "postgresql"
+    assert chosen.database_url == "postgresql://sora:secret@db.internal:5432/feedback"
+
+
+def test_a_database_url_of_another_kind_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL must be a postgresql:// URL"):
+        settings(DATABASE_URL="mysql://db/feedback")
+
+
+def test_the_database_is_named_in_messages_without_its_password() -> None:
+    from sora.feedback import engines
+
+    storage = settings(DATABASE_URL="postgresql://sora:s3cret@db.internal:5432/feedback").storage
+    assert engines.describe(storage) == "DATABASE_URL=postgresql://sora@db.internal:5432/feedback"
