@@ -12,12 +12,12 @@ from typing import Final
 
 import psycopg
 
-from sora.feedback import postgres, schema, sqlite
+from sora.feedback import postgres, schema_migrations, sqlite
 from sora.feedback.settings import StorageSettings
 from sora.feedback.store import FeedbackStore
 
 # What preparing a database can fail with, short of a bug: reported in one line.
-PREPARE_ERRORS: Final = (OSError, sqlite3.Error, psycopg.Error, schema.SchemaError)
+PREPARE_ERRORS: Final = (OSError, sqlite3.Error, psycopg.Error, schema_migrations.SchemaError)
 
 
 def describe(storage: StorageSettings) -> str:
@@ -27,7 +27,7 @@ def describe(storage: StorageSettings) -> str:
     return f"DATABASE_PATH={storage.database_path}"
 
 
-def prepare(storage: StorageSettings) -> list[schema.Migration]:
+def prepare(storage: StorageSettings) -> list[schema_migrations.Migration]:
     """Create what is missing and apply pending migrations (exactly once across replicas)."""
     if storage.database_url:
         return postgres.prepare_database(

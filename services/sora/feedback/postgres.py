@@ -30,7 +30,7 @@ import psycopg
 import psycopg_pool
 from psycopg import conninfo
 
-from sora.feedback import ranking, records, schema
+from sora.feedback import ranking, records, schema_migrations
 from sora.feedback.model import (
     TARGET_TYPES,
     CommentRotation,
@@ -149,7 +149,9 @@ def _storage_errors() -> Iterator[None]:
 # --- migrations -------------------------------------------------------------------------------
 
 
-def prepare_database(url: str, *, timeout_seconds: float = 10.0) -> list[schema.Migration]:
+def prepare_database(
+    url: str, *, timeout_seconds: float = 10.0
+) -> list[schema_migrations.Migration]:
     """Apply pending migrations. Replicas starting together wait for one another on an
     advisory lock, so each migration is applied exactly once; each runs in its own
     transaction with its ledger row (PostgreSQL's DDL is transactional)."""
@@ -160,9 +162,9 @@ def prepare_database(url: str, *, timeout_seconds: float = 10.0) -> list[schema.
         _migration_lock(conn),
     ):
         conn.execute(_LEDGER)
-        known = schema.available("postgresql")
+        known = schema_migrations.available("postgresql")
         done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-        schema.check_newest(done, known)
+        schema_migrations.check_newest(done, known)
         applied = []
         for migration in known:
             if migration.version in done:
