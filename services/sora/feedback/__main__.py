@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Final
 
 from sora.common import metrics
@@ -48,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     commands.add_parser("recount", help="rebuild every aggregate from the feedback rows")
+    copy = commands.add_parser(
+        "copy-to-postgres",
+        help="copy the SQLite database (DATABASE_PATH) into PostgreSQL (DATABASE_URL), verified",
+    )
+    copy.add_argument("--from", dest="source", help="SQLite file (default: DATABASE_PATH)")
+    copy.add_argument("--to", dest="target", help="postgresql:// URL (default: DATABASE_URL)")
+    copy.add_argument(
+        "--replace", action="store_true", help="overwrite a target that already holds feedback"
+    )
     return parser
 
 
@@ -71,6 +81,9 @@ def _run(command: str, args: argparse.Namespace, env: Env) -> None:
     shared = SharedSettings.from_env(env)
     configure_logging(SERVICE, shared.environment, shared.log_level, shared.log_format)
     storage = StorageSettings.from_env(env)
+    if command == "copy-to-postgres":
+        _copy_to_postgres(storage, args)
+        return
     _prepare(storage)
     if command == "reencrypt":
         _reencrypt(storage, KeySettings.from_env(env, shared.environment), args.batch_size)
@@ -92,6 +105,25 @@ def _prepare(storage: StorageSettings, report: Callable[[str], None] = print) ->
 
 def _store(storage: StorageSettings) -> FeedbackStore:
     return engines.open_store(storage)
+
+
+def _copy_to_postgres(storage: StorageSettings, args: argparse.Namespace) -> None:
+    from sora.feedback import cutover, postgres
+
+    source = Path(args.source) if args.source else storage.database_path
+    target = args.target or storage.database_url
+    if not target or not postgres.is_url(target):
+        raise ConfigError("copy-to-postgres needs --to or DATABASE_URL: a postgresql:// URL")
+    try:
+        report = cutover.copy_to_postgres(source, target, replace=args.replace)
+    except (cutover.CopyError, *engines.PREPARE_ERRORS) as error:
+        print(f"{SERVICE}: copy-to-postgres: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(
+        f"{SERVICE}: copied {report.feedback} feedback rows and {report.targets} targets"
+        f" from {source} to {postgres.redacted(target)}; rows, counts and aggregates verified"
+        f" (sha256 {report.digest})"
+    )
 
 
 def _reencrypt(storage: StorageSettings, keys: KeySettings, batch_size: int) -> None:
