@@ -37,6 +37,7 @@ from sora_operator.spec import (
     Restore,
     SoraDeployment,
     SpecError,
+    engine_change_refusal,
     missing_secret_keys,
     parse,
 )
@@ -122,6 +123,10 @@ class Reconciler:
         except SpecError as error:
             outcome.problems.append(Problem("InvalidSpec", str(error)))
             return self._finish(outcome, None, generation, previous, {})
+        refusal = engine_change_refusal(sora, _recorded_engine(previous))
+        if refusal is not None:  # nothing is changed: the pods keep the old database
+            outcome.problems.append(Problem("EngineChangeRefused", refusal))
+            return self._finish(outcome, None, generation, previous, {})
         view = self._attempt(
             outcome, lambda: backups.observe(self.cluster, sora, previous, self.clock())
         )
@@ -183,7 +188,9 @@ class Reconciler:
         self._attempt(outcome, lambda: self._ensure_secret(sora, outcome))
         self._attempt(outcome, lambda: self._ensure_admin_secret(sora, outcome))
         outcome.monitoring_kinds = self._monitoring_kinds(sora)
-        state = desired_state(sora, self._bounds(sora), outcome.monitoring_kinds)
+        state = desired_state(
+            sora, self._bounds(sora), outcome.monitoring_kinds, self._feedback_bounds(sora)
+        )
         live: dict[ObjectRef, Any] = {}
         for manifest in state.manifests:
             live[ref_of(manifest)] = self._attempt(
@@ -236,6 +243,9 @@ class Reconciler:
     def _bounds(self, sora: SoraDeployment) -> schedules.Bounds:
         """The autoscaler's bounds at the clock's time: the window in force, derived anew."""
         return schedules.bounds(sora.file_server.autoscaling, schedules.parse_time(self.clock()))
+
+    def _feedback_bounds(self, sora: SoraDeployment) -> schedules.Bounds:
+        return schedules.bounds(sora.feedback_api.autoscaling, schedules.parse_time(self.clock()))
 
     def _remove(self, ref: ObjectRef, sora: SoraDeployment, outcome: Outcome) -> None:
         live = self.cluster.get(ref)
@@ -309,6 +319,8 @@ class Reconciler:
             outcome.status["monitoring"] = monitoring.monitoring_status(
                 sora, outcome.monitoring_kinds
             )
+            # The engine the pods now use: a later change of engine is checked against it.
+            outcome.status["database"] = {"engine": sora.feedback_api.database.engine}
         outcome.status = backups.extend_status(
             outcome.status,
             sora,
@@ -322,6 +334,15 @@ class Reconciler:
         )
         outcome.status_patch = platform_status.status_changes(previous, outcome.status)
         return outcome
+
+
+def _recorded_engine(previous: Mapping[str, Any]) -> str | None:
+    """The engine the operator last ran the feedback API on. A SoraDeployment reconciled
+    before engines existed (no status.database) ran on SQLite."""
+    recorded = (previous.get("database") or {}).get("engine")
+    if recorded:
+        return str(recorded)
+    return "sqlite" if previous.get("observedGeneration") else None
 
 
 def _components(sora: SoraDeployment) -> list[tuple[str, str]]:

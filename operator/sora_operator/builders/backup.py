@@ -61,9 +61,9 @@ def backup_service_account(sora: SoraDeployment) -> dict[str, Any] | None:
 
 
 def backup_cronjob(sora: SoraDeployment) -> dict[str, Any] | None:
-    """The CronJob, or None when backups are not enabled."""
+    """The CronJob, or None when backups are not enabled or are the database's (PostgreSQL)."""
     backup = sora.backup
-    if not backup.enabled:
+    if not backup.enabled or sora.feedback_api.database.is_postgresql:
         return None
     pod = pod_spec(
         sora,

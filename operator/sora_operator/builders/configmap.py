@@ -34,13 +34,14 @@ def file_server_configmap(sora: SoraDeployment) -> dict[str, Any]:
 
 
 def feedback_api_configmap(sora: SoraDeployment) -> dict[str, Any]:
-    """The database path on the volume and the file server whose catalog feedback is
-    checked against; secrets come from the Secret, not from here."""
+    """The database path on the volume (SQLite) and the file server whose catalog feedback
+    is checked against; secrets (and PostgreSQL's DATABASE_URL) come from Secrets."""
     data = {
         **shared_settings(sora),
-        "DATABASE_PATH": layout.DATABASE_PATH,
         "FILE_SERVER_URL": file_server_url(sora),
     }
+    if not sora.feedback_api.database.is_postgresql:
+        data["DATABASE_PATH"] = layout.DATABASE_PATH
     return _configmap(sora, names.feedback_api(sora), "feedback-api", data)
 
 

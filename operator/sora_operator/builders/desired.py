@@ -45,24 +45,39 @@ def desired_state(
     sora: SoraDeployment,
     bounds: Bounds | None = None,
     served: Collection[str] = PROMETHEUS_OPERATOR_KINDS,
+    feedback_bounds: Bounds | None = None,
 ) -> DesiredState:
-    """``bounds``: the autoscaler's bounds now (schedules.bounds); the base bounds if None.
+    """``bounds``, ``feedback_bounds``: the file server's and the feedback API's autoscaler
+    bounds now (schedules.bounds); the base bounds if None.
+
+    The database claim is applied only on SQLite; on PostgreSQL it is neither applied nor
+    deleted: a volume left from before a move to PostgreSQL is the way back.
 
     ``served``: the Prometheus Operator kinds the cluster has; the others are left
     out entirely (neither applied nor deleted: the API would refuse both).
     """
     scaling = sora.file_server.autoscaling
     bounds = bounds or Bounds(scaling.min_replicas, scaling.max_replicas)
+    feedback_scaling = sora.feedback_api.autoscaling
+    feedback_bounds = feedback_bounds or Bounds(
+        feedback_scaling.min_replicas, feedback_scaling.max_replicas
+    )
     file_server_config = configmap.file_server_configmap(sora)
     feedback_api_config = configmap.feedback_api_configmap(sora)
     optional = {
         ObjectRef("PodDisruptionBudget", sora.namespace, names.file_server(sora)): (
             pdb.file_server_budget(sora)
         ),
+        ObjectRef("PodDisruptionBudget", sora.namespace, names.feedback_api(sora)): (
+            pdb.feedback_api_budget(sora)
+        ),
         ObjectRef("PodDisruptionBudget", sora.namespace, names.admin(sora)): pdb.admin_budget(sora),
         ObjectRef("Ingress", sora.namespace, names.ingress(sora)): ingress.ingress(sora),
         ObjectRef("HorizontalPodAutoscaler", sora.namespace, names.file_server(sora)): (
             hpa.file_server_autoscaler(sora, bounds)
+        ),
+        ObjectRef("HorizontalPodAutoscaler", sora.namespace, names.feedback_api(sora)): (
+            hpa.feedback_api_autoscaler(sora, feedback_bounds)
         ),
         ObjectRef("ServiceAccount", sora.namespace, backup.service_account_name(sora)): (
             backup.backup_service_account(sora)
@@ -78,7 +93,7 @@ def desired_state(
         serviceaccounts.feedback_api_service_account(sora),
         file_server_config,
         feedback_api_config,
-        pvc.database_claim(sora),
+        *([] if sora.feedback_api.database.is_postgresql else [pvc.database_claim(sora)]),
         services.file_server_service(sora),
         services.feedback_api_service(sora),
         fileserver.file_server_deployment(sora, configmap.checksum(file_server_config)),

@@ -25,10 +25,7 @@ def file_server_deployment(sora: SoraDeployment, config_checksum: str) -> dict[s
     spec: dict[str, Any] = {
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": labels.selector_labels(sora, COMPONENT)},
-        "strategy": {
-            "type": "RollingUpdate",
-            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-        },
+        "strategy": pods.rolling_strategy(),
         "template": _pod_template(sora, config_checksum),
     }
     if not sora.file_server.autoscaled:
@@ -49,7 +46,7 @@ def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
         "enableServiceLinks": False,
         "securityContext": pods.pod_security_context(),
         "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
-        "topologySpreadConstraints": _spread(sora),
+        "topologySpreadConstraints": pods.spread(sora, COMPONENT),
         "containers": [_container(sora, mounts)],
         "volumes": volumes,
     }
@@ -113,17 +110,3 @@ def _catalog_volume(storage: LocalStorage) -> dict[str, Any]:
         claim = {"claimName": storage.claim_name, "readOnly": True}
         return {"name": "catalog", "persistentVolumeClaim": claim}
     return {"name": "catalog", "emptyDir": {"sizeLimit": "256Mi"}}
-
-
-def _spread(sora: SoraDeployment) -> list[dict[str, Any]]:
-    """Prefer different zones, then different nodes; never block scheduling for it."""
-    selector = {"matchLabels": labels.selector_labels(sora, COMPONENT)}
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": key,
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": selector,
-        }
-        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-    ]
