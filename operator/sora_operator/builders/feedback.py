@@ -15,58 +15,66 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names, pods
+from sora_contract import layout
+from sora_operator.builders import labels, names, pods
 from sora_operator.spec import SECRET_KEYS, SoraDeployment
 
 COMPONENT: Final = "feedback-api"
 
 
-def feedback_api_deployment(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+def feedback_api_deployment(
+    sora_deployment: SoraDeployment, config_checksum: str
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "revisionHistoryLimit": 5,
-        "selector": {"matchLabels": labels.selector_labels(sora, COMPONENT)},
+        "selector": {"matchLabels": labels.selector_labels(sora_deployment, COMPONENT)},
         "strategy": (
             pods.rolling_strategy()
-            if sora.feedback_api.database.is_postgresql
+            if sora_deployment.feedback_api.database.is_postgresql
             else {"type": "Recreate"}
         ),
-        "template": _pod_template(sora, config_checksum),
+        "template": _pod_template(sora_deployment, config_checksum),
     }
-    if not sora.feedback_api.autoscaled:
-        spec["replicas"] = sora.feedback_api.replicas
+    if not sora_deployment.feedback_api.autoscaled:
+        spec["replicas"] = sora_deployment.feedback_api.replicas
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": labels.metadata(sora, names.feedback_api(sora), COMPONENT),
+        "metadata": labels.metadata(
+            sora_deployment, names.feedback_api(sora_deployment), COMPONENT
+        ),
         "spec": spec,
     }
 
 
-def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+def _pod_template(sora_deployment: SoraDeployment, config_checksum: str) -> dict[str, Any]:
     tmp_volume, tmp_mount = pods.tmp_volume()
     volumes, mounts = [tmp_volume], [tmp_mount]
-    if not sora.feedback_api.database.is_postgresql:
+    if not sora_deployment.feedback_api.database.is_postgresql:
         volumes.append(
-            {"name": "database", "persistentVolumeClaim": {"claimName": names.database_claim(sora)}}
+            {
+                "name": "database",
+                "persistentVolumeClaim": {"claimName": names.database_claim(sora_deployment)},
+            }
         )
         mounts.append({"name": "database", "mountPath": layout.DATA_DIR})
     pod: dict[str, Any] = {
-        "serviceAccountName": names.feedback_api(sora),
+        "serviceAccountName": names.feedback_api(sora_deployment),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": pods.pod_security_context(),
         "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
-        "containers": [_container(sora, mounts)],
+        "containers": [_container(sora_deployment, mounts)],
         "volumes": volumes,
     }
-    if sora.feedback_api.database.is_postgresql:
-        pod["topologySpreadConstraints"] = pods.spread(sora, COMPONENT)
-    return pods.service_pod_template(sora, COMPONENT, pod, config_checksum)
+    if sora_deployment.feedback_api.database.is_postgresql:
+        pod["topologySpreadConstraints"] = pods.spread(sora_deployment, COMPONENT)
+    return pods.service_pod_template(sora_deployment, COMPONENT, pod, config_checksum)
 
 
-def _database_url_env(sora: SoraDeployment) -> list[dict[str, Any]]:
-    ref = sora.feedback_api.database.url_secret
-    if not sora.feedback_api.database.is_postgresql or ref is None:
+def _database_url_env(sora_deployment: SoraDeployment) -> list[dict[str, Any]]:
+    ref = sora_deployment.feedback_api.database.url_secret
+    if not sora_deployment.feedback_api.database.is_postgresql or ref is None:
         return []
     return [
         {
@@ -76,18 +84,18 @@ def _database_url_env(sora: SoraDeployment) -> list[dict[str, Any]]:
     ]
 
 
-def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+def _container(sora_deployment: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
     return pods.service_container(
-        sora,
+        sora_deployment,
         COMPONENT,
         command=layout.FEEDBACK_API_COMMAND,
         port=layout.FEEDBACK_API_PORT,
         env=[
             {"name": "PORT", "value": str(layout.FEEDBACK_API_PORT)},
-            *pods.secret_env(sora, *SECRET_KEYS),
-            *_database_url_env(sora),
+            *pods.secret_env(sora_deployment, *SECRET_KEYS),
+            *_database_url_env(sora_deployment),
         ],
-        resources=sora.feedback_api.resources,
+        resources=sora_deployment.feedback_api.resources,
         mounts=mounts,
-        config_map=names.feedback_api(sora),
+        config_map=names.feedback_api(sora_deployment),
     )

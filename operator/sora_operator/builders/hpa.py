@@ -20,12 +20,18 @@ from sora_operator.spec import SoraDeployment
 COMPONENT: Final = "file-server"
 
 
-def file_server_autoscaler(sora: SoraDeployment, bounds: Bounds) -> dict[str, Any] | None:
+def file_server_autoscaler(
+    sora_deployment: SoraDeployment, bounds: Bounds
+) -> dict[str, Any] | None:
     """The HPA, or None when autoscaling is off (then the HPA must go)."""
-    if not sora.file_server.autoscaled:
+    if not sora_deployment.file_server.autoscaled:
         return None
     return _autoscaler(
-        sora, names.file_server(sora), COMPONENT, sora.file_server.autoscaling, bounds
+        sora_deployment,
+        names.file_server(sora_deployment),
+        COMPONENT,
+        sora_deployment.file_server.autoscaling,
+        bounds,
     )
 
 
@@ -38,12 +44,16 @@ def feedback_api_autoscaler(sora: SoraDeployment, bounds: Bounds) -> dict[str, A
 
 
 def _autoscaler(
-    sora: SoraDeployment, name: str, component: str, autoscaling: Autoscaling, bounds: Bounds
+    sora_deployment: SoraDeployment,
+    name: str,
+    component: str,
+    autoscaling: Autoscaling,
+    bounds: Bounds,
 ) -> dict[str, Any]:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": labels.metadata(sora, name, component),
+        "metadata": labels.metadata(sora_deployment, name, component),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
             "minReplicas": bounds.min_replicas,

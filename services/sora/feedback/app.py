@@ -1,9 +1,8 @@
 """The Falcon application: shared plumbing from ``sora.common.web`` plus our routes.
 
 Built once in the gunicorn master, before it forks: nothing here opens a
-database connection (each worker opens its own on first use), while the
-rate-limit table and the writer's control directory are created here so that
-every worker shares them.
+database connection or starts a thread (the one worker opens its connections
+and starts its writer on first use).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from sora.feedback.catalog import (
 from sora.feedback.crypto import Keyring
 from sora.feedback.ratelimit import Limit, RateLimitMiddleware, TokenBuckets
 from sora.feedback.settings import CatalogSettings, FeedbackSettings, RateLimitSettings
-from sora.feedback.sqlite import SQLiteStore
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
 from sora.feedback.validation import ValidationError
 
@@ -41,7 +39,7 @@ def create_app(
     clock: Callable[[], int] = domain.now_ms,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     deps = resources.Deps(
-        store=store or _store(settings),
+        store=store or open_store(settings),
         keyring=Keyring(settings.keys.current, settings.keys.old),
         guard=AdminGuard(settings.admin_token),
         clock=clock,
@@ -62,20 +60,9 @@ def create_app(
     return app
 
 
-def _store(settings: FeedbackSettings) -> FeedbackStore:
-    if settings.storage.engine == "postgresql":
-        return engines.postgres_store(settings.storage, telemetry.observe_commit)
-    return _sqlite_store(settings)
-
-
-def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:
-    return SQLiteStore(
-        settings.storage.database_path,
-        synchronous=settings.storage.synchronous,
-        busy_timeout_ms=settings.storage.busy_timeout_ms,
-        observe_commit=telemetry.observe_commit,
-        writer_process=True,
-    )
+def open_store(settings: FeedbackSettings) -> FeedbackStore:
+    """The configured store; it opens its connections on first use, in the worker."""
+    return engines.open_store(settings.storage, telemetry.observe_commit)
 
 
 def _file_server_catalog(settings: CatalogSettings) -> Catalog:

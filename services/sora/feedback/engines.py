@@ -53,12 +53,15 @@ def postgres_store(
     )
 
 
-def open_store(storage: StorageSettings) -> FeedbackStore:
-    """A store for tools (migrate, recount, reencrypt): writes from this process."""
+def open_store(
+    storage: StorageSettings, observe_commit: Callable[[int, float], None] | None = None
+) -> FeedbackStore:
+    """The configured store (the server's, or a tool's: migrate, recount, reencrypt)."""
     if storage.database_url:
-        return postgres_store(storage)
+        return postgres_store(storage, observe_commit)
     return sqlite.SQLiteStore(
         storage.database_path,
         synchronous=storage.synchronous,
         busy_timeout_ms=storage.busy_timeout_ms,
+        observe_commit=observe_commit,
     )

@@ -133,7 +133,7 @@ def test_the_api_on_the_copy_reads_the_comments_and_continues_the_ids(
     with feedback_server(tmp_path, catalog.url, DATABASE_URL=postgres_url) as api:
         listed = requests.get(
             f"{api.url}/api/feedback",
-            params={"target_id": "t-0000", "target_type": "extension", "limit": 5},
+            params={"target_id": "t-0000", "target_type": "extension", "limit": "5"},
             headers=ADMIN,
             timeout=10,
         ).json()

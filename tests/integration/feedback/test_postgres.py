@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -45,7 +46,7 @@ def store(postgres_url: str) -> Iterator[PostgresStore]:
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(operations)
 def test_aggregates_always_equal_a_recount_from_the_rows(
-    postgres: PostgresServer, ops: list[tuple[object, ...]]
+    postgres: PostgresServer, ops: list[tuple[Any, ...]]
 ) -> None:
     url = postgres.create_database("hypothesis")
     prepare_database(url)

@@ -38,7 +38,8 @@ def test_the_database_files_and_logs_hold_neither_the_comment_nor_the_client_add
     ).json()
     assert listed["items"][0]["comment"] == comment
 
-    database: Database = api.extra["database"]  # type: ignore[assignment]
+    database = api.extra["database"]
+    assert isinstance(database, Database)
     scanned = [path for path in [*database.files(), api.log_path] if path.exists()]
     assert len(scanned) > 1  # the database's files, not only the log
     for path in scanned:

@@ -9,8 +9,9 @@ from typing import Any
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import StartOperator
-from tests.integration.operator.support import condition, sora_deployment, wait_for, wait_ready
+from tests.integration.operator.support import condition, sora_deployment, wait_ready
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "pg"
 URL_SECRET = "pg-database"

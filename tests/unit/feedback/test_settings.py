@@ -1,7 +1,7 @@
 import pytest
 
-from sora.common.settings import ConfigError, Env
 from sora.feedback.settings import DEV_ADMIN_TOKEN, DEV_ENCRYPTION_KEY, FeedbackSettings
+from sora_contract.settings import ConfigError, Env
 
 STRONG = {
     "SORA_ENV": "production",
@@ -104,3 +104,24 @@ def test_the_database_is_named_in_messages_without_its_password() -> None:
 
     storage = settings(DATABASE_URL="postgresql://sora:s3cret@db.internal:5432/feedback").storage
     assert engines.describe(storage) == "DATABASE_URL=postgresql://sora@db.internal:5432/feedback"
+
+
+def test_the_api_runs_one_worker_with_threads_by_default() -> None:
+    loaded = settings()
+    assert (loaded.server.workers, loaded.server.threads) == (1, 8)
+    assert loaded.server.max_requests == 0  # one worker: recycling would pause everything
+    assert settings(WEB_CONCURRENCY="1", WEB_THREADS="16").server.threads == 16
+
+
+@pytest.mark.parametrize("workers", ["2", "3"])
+def test_more_than_one_worker_is_refused_naming_the_variable(workers: str) -> None:
+    # Each worker would be a writer of its own on the same database file.
+    with pytest.raises(
+        ConfigError, match=f"^WEB_CONCURRENCY must be 1 .*got {workers}.*WEB_THREADS"
+    ):
+        settings(WEB_CONCURRENCY=workers)
+
+
+def test_on_postgresql_several_workers_are_allowed() -> None:
+    url = "postgresql://sora@db.internal:5432/feedback"
+    assert settings(DATABASE_URL=url, WEB_CONCURRENCY="3").server.workers == 3

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sora.admin.settings import AdminSettings
-from sora.common.settings import Env
+from sora_contract.settings import Env
 from sora_operator.builders import networkpolicies, secret, serviceaccounts, services
 from sora_operator.builders.admin import admin_deployment
 from sora_operator.builders.desired import desired_state
@@ -72,7 +72,7 @@ def test_admin_resources_default_to_the_environments_size() -> None:
 
 
 def test_admin_request_above_its_limit_is_refused() -> None:
-    section = {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}
+    section: dict[str, Any] = {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}
     with pytest.raises(SpecError, match=r"admin\.resources"):
         _with_admin(**section)
 
