@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-pytest_plugins = ["tests.plugins.s3", "tests.plugins.kube"]
+pytest_plugins = ["tests.plugins.s3", "tests.plugins.kube", "tests.plugins.postgres"]
 
 TIERS = ("unit", "integration", "e2e")
 TESTS_ROOT = Path(__file__).parent

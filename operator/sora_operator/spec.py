@@ -164,11 +164,32 @@ class FileServer:
         return self.autoscaling.enabled
 
 
+DATABASE_ENGINES: Final = ("sqlite", "postgresql")
+DEFAULT_DATABASE_URL_KEY: Final = "url"
+
+
+@dataclass(frozen=True)
+class SecretKeyRef:
+    name: str
+    key: str = DEFAULT_DATABASE_URL_KEY
+
+
 @dataclass(frozen=True)
 class Database:
+    """spec.feedbackApi.database: SQLite on a volume (the default) or a PostgreSQL the
+    user runs, whose ``postgresql://`` URL is in a Secret the user names."""
+
     size: str
     storage_class_name: str | None = None
     retain_on_delete: bool = True
+    engine: str = "sqlite"
+    url_secret: SecretKeyRef | None = None
+    #: The user says the data is in this engine's database (needed to change engine).
+    data_copied: bool = False
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -177,6 +198,8 @@ class FeedbackApi:
     resources: Resources
     database: Database
     secret_name: str
+    autoscaled: bool = False
+    autoscaling: Autoscaling = field(default_factory=Autoscaling)
 
 
 @dataclass(frozen=True)
@@ -326,7 +349,9 @@ def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeploym
             _section(spec, "backup").get("retentionDays", defaults.backup_retention_days)
         ),
         backup=_backup(_section(spec, "backup"), defaults, environment),
-        restore=_restore(_section(spec, "restore"), _section(spec, "backup")),
+        restore=_restore(
+            _section(spec, "restore"), _section(spec, "backup"), _section(spec, "feedbackApi")
+        ),
         monitoring=_monitoring(_section(spec, "monitoring")),
         admin=_admin(_section(spec, "admin"), defaults, name, _section(spec, "ingress")),
     )
@@ -377,10 +402,17 @@ def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environme
     )
 
 
-def _restore(section: Mapping[str, Any], backup: Mapping[str, Any]) -> Restore | None:
+def _restore(
+    section: Mapping[str, Any], backup: Mapping[str, Any], feedback: Mapping[str, Any]
+) -> Restore | None:
     request_id = section.get("requestId")
     if not request_id:
         return None
+    if _section(feedback, "database").get("engine") == "postgresql":
+        raise SpecError(
+            "restore.requestId restores the SQLite database; on PostgreSQL, restores are the"
+            " database's (point-in-time recovery)"
+        )
     if not backup.get("bucket"):
         raise SpecError("restore.requestId requires backup.bucket (where the backups are)")
     return Restore(request_id=str(request_id), source=str(section.get("from") or "latest"))
@@ -503,21 +535,68 @@ def _redirects(section: Mapping[str, Any]) -> PresignedRedirects:
 def _feedback_api(
     section: Mapping[str, Any], defaults: EnvironmentDefaults, name: str
 ) -> FeedbackApi:
-    replicas = int(section.get("replicas", 1))
-    if replicas > 1:
-        raise SpecError("feedbackApi.replicas cannot be more than 1: SQLite has a single writer")
-    database = section.get("database") or {}
-    size = str(database.get("size", defaults.database_size))
-    byte_count("feedbackApi.database.size", size)
+    database = _database(_section(section, "database"), defaults)
+    autoscaling = _section(section, "autoscaling")
+    autoscaled = bool(autoscaling.get("enabled", False))
+    # On PostgreSQL the API is stateless like the file server: the same replica defaults
+    # and the same autoscaling (the seed's 2-10 in prod). SQLite has a single writer.
+    replicas = int(
+        section.get("replicas", defaults.file_server_replicas if database.is_postgresql else 1)
+    )
+    if not database.is_postgresql and (replicas > 1 or autoscaled):
+        raise SpecError(
+            "feedbackApi: more than one replica (or autoscaling) needs"
+            " database.engine postgresql: SQLite has a single writer"
+        )
     return FeedbackApi(
         replicas=replicas,
         resources=_checked_resources("feedbackApi", section.get("resources") or {}, defaults),
-        database=Database(
-            size=size,
-            storage_class_name=database.get("storageClassName"),
-            retain_on_delete=bool(database.get("retainOnDelete", True)),
-        ),
+        database=database,
         secret_name=section.get("secretName") or f"{name}-secrets",
+        autoscaled=autoscaled,
+        autoscaling=_autoscaling(autoscaling, defaults),
+    )
+
+
+def _database(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Database:
+    engine = str(section.get("engine", "sqlite"))
+    if engine not in DATABASE_ENGINES:
+        raise SpecError(f"feedbackApi.database.engine must be one of {', '.join(DATABASE_ENGINES)}")
+    size = str(section.get("size", defaults.database_size))
+    byte_count("feedbackApi.database.size", size)
+    ref = _section(section, "urlSecretRef")
+    if engine == "postgresql" and not ref.get("name"):
+        raise SpecError(
+            "feedbackApi.database.engine postgresql requires database.urlSecretRef.name"
+            " (a Secret holding the postgresql:// URL)"
+        )
+    return Database(
+        size=size,
+        storage_class_name=section.get("storageClassName"),
+        retain_on_delete=bool(section.get("retainOnDelete", True)),
+        engine=engine,
+        url_secret=(
+            SecretKeyRef(str(ref["name"]), str(ref.get("key") or DEFAULT_DATABASE_URL_KEY))
+            if ref.get("name")
+            else None
+        ),
+        data_copied=bool(section.get("dataCopied", False)),
+    )
+
+
+def engine_change_refusal(sora: SoraDeployment, recorded_engine: str | None) -> str | None:
+    """Why the engine may not change now (None: it may). ``recorded_engine``: the engine the
+    operator last ran the feedback API on (status.database.engine)."""
+    engine = sora.feedback_api.database.engine
+    if recorded_engine is None or recorded_engine == engine:
+        return None
+    if sora.feedback_api.database.data_copied:
+        return None
+    return (
+        f"feedbackApi.database.engine changed from {recorded_engine} to {engine}, but the"
+        f" feedback is still in the {recorded_engine} database. Copy it first"
+        " (sora-feedback-api copy-to-postgres, docs/feedback-api.md), then set"
+        " feedbackApi.database.dataCopied: true."
     )
 
 

@@ -30,7 +30,17 @@ locals {
 
     # Images: a tag pushed to prod can never be re-pointed.
     image_tag_mutability = local.is_prod ? "IMMUTABLE" : "MUTABLE"
+
+    # The optional PostgreSQL (postgres_enabled): Multi-AZ, protected from deletion and
+    # 30 days of point-in-time recovery in prod; one zone, 7 days, deletable elsewhere.
+    postgres_multi_az              = local.is_prod
+    postgres_deletion_protection   = local.is_prod
+    postgres_backup_retention_days = local.is_prod ? 30 : 7
+    postgres_instance_class        = local.is_prod ? "db.m7g.large" : "db.t4g.medium"
   }
+
+  # The Kubernetes Secret holding the feedback API's DATABASE_URL (key "url").
+  feedback_database_secret_name = "${var.sora_deployment_name}-feedback-database"
 
   cluster_name  = local.name
   backup_prefix = coalesce(var.backup_prefix, "database/${var.environment}/")

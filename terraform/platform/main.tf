@@ -164,6 +164,55 @@ module "workload_iam" {
   tags = local.tags
 }
 
+# Optional: PostgreSQL for the feedback API, reachable from the cluster only.
+module "postgres" {
+  source = "../modules/postgres"
+  count  = var.postgres_enabled ? 1 : 0
+
+  name                      = local.name
+  vpc_id                    = module.network.vpc_id
+  subnet_ids                = module.network.private_subnet_ids
+  client_security_group_ids = [module.eks.cluster_security_group_id]
+  alarm_topic_arn           = module.monitoring.sns_topic_arn
+  instance_class            = local.settings.postgres_instance_class
+  multi_az                  = local.settings.postgres_multi_az
+  deletion_protection       = local.settings.postgres_deletion_protection
+  backup_retention_days     = local.settings.postgres_backup_retention_days
+
+  tags = local.tags
+}
+
+# The feedback API's DATABASE_URL, from the password RDS keeps in Secrets Manager, as the
+# Kubernetes Secret the SoraDeployment names (feedbackApi.database.urlSecretRef). RDS rotates
+# that password; each apply rewrites the Secret from the current value (docs/terraform.md).
+data "aws_secretsmanager_secret_version" "feedback_database" {
+  count     = var.postgres_enabled && var.deploy_sora ? 1 : 0
+  secret_id = module.postgres[0].master_user_secret_arn
+}
+
+resource "kubernetes_secret_v1" "feedback_database" {
+  count = var.postgres_enabled && var.deploy_sora ? 1 : 0
+
+  metadata {
+    name      = local.feedback_database_secret_name
+    namespace = var.namespace
+  }
+
+  data = {
+    url = format(
+      "postgresql://%s:%s@%s:%d/%s?sslmode=require",
+      urlencode(module.postgres[0].master_username),
+      urlencode(jsondecode(data.aws_secretsmanager_secret_version.feedback_database[0].secret_string)["password"]),
+      module.postgres[0].address,
+      module.postgres[0].port,
+      module.postgres[0].database_name,
+    )
+  }
+
+  # The namespace comes with the platform release; the pods wait for the Secret meanwhile.
+  depends_on = [module.sora]
+}
+
 # Optional: the operator and platform charts, so that one apply yields a running Sora. Off by
 # default: the images must be in ECR first (see ../README.md).
 module "sora" {
@@ -196,6 +245,8 @@ module "sora" {
   certificate_arn           = var.certificate_arn
   operator_values           = var.operator_values
   platform_values           = var.platform_values
+
+  feedback_database_secret_name = var.postgres_enabled ? local.feedback_database_secret_name : null
 
   depends_on = [module.alb_controller, module.storage_class, module.github_ci]
 }

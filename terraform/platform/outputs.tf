@@ -121,3 +121,14 @@ output "cdn" {
     distribution_id = module.cdn[0].distribution_id
   } : null
 }
+
+output "feedback_database" {
+  description = "The feedback API's PostgreSQL (postgres_enabled): address, port, database, the Secrets Manager secret of its master password and the Kubernetes Secret holding DATABASE_URL. null with SQLite."
+  value = var.postgres_enabled ? {
+    address                = module.postgres[0].address
+    port                   = module.postgres[0].port
+    database_name          = module.postgres[0].database_name
+    master_user_secret_arn = module.postgres[0].master_user_secret_arn
+    kubernetes_secret_name = local.feedback_database_secret_name
+  } : null
+}

@@ -261,6 +261,14 @@ variable "alb_alarms_enabled" {
   default     = false
 }
 
+# --- Optional: PostgreSQL for the feedback API -------------------------------------------------
+
+variable "postgres_enabled" {
+  description = "Provision an RDS for PostgreSQL for the feedback API (modules/postgres) and, with deploy_sora, run the feedback API on it (several replicas). false: SQLite on a volume."
+  type        = bool
+  default     = false
+}
+
 # --- Optional: the Sora charts ------------------------------------------------------------------
 
 variable "deploy_sora" {

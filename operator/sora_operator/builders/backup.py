@@ -63,9 +63,9 @@ def backup_service_account(sora_deployment: SoraDeployment) -> dict[str, Any] | 
 
 
 def backup_cronjob(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
-    """The CronJob, or None when backups are not enabled."""
+    """The CronJob, or None when backups are not enabled or are the database's (PostgreSQL)."""
     backup = sora_deployment.backup
-    if not backup.enabled:
+    if not backup.enabled or sora_deployment.feedback_api.database.is_postgresql:
         return None
     pod = pod_spec(
         sora_deployment,

@@ -200,3 +200,14 @@ variable "platform_values" {
   type        = list(string)
   default     = []
 }
+
+variable "feedback_database_secret_name" {
+  description = "Kubernetes Secret (key url) holding the feedback API's postgresql:// DATABASE_URL. Set: the feedback API runs on PostgreSQL (feedbackApi.database.engine postgresql, no volume). null: SQLite on a volume of storage_class_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.feedback_database_secret_name == null || can(regex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", var.feedback_database_secret_name))
+    error_message = "feedback_database_secret_name must be a valid Kubernetes Secret name."
+  }
+}

@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from sora.feedback.openapi import document
-from tests.integration.feedback.conftest import ADMIN_TOKEN, feedback_server
+from tests.integration.feedback.conftest import ADMIN_TOKEN, NewDatabase, feedback_server
 from tests.support.processes import Service
 
 OPERATIONS = [
@@ -56,8 +56,12 @@ CONFIG = SchemathesisConfig.from_dict(
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
-    with feedback_server(tmp_path_factory.mktemp("feedback-schemathesis"), catalog.url) as service:
+def fuzzed(
+    tmp_path_factory: pytest.TempPathFactory, catalog: Service, new_database: NewDatabase
+) -> Iterator[Service]:
+    """One server per engine (``new_database`` is parametrised by it)."""
+    tmp = tmp_path_factory.mktemp("feedback-schemathesis")
+    with feedback_server(tmp, catalog.url, **new_database(tmp).env) as service:
         yield service
 
 

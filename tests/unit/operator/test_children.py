@@ -304,6 +304,8 @@ def test_turned_off_children_are_listed_as_absent() -> None:
         ObjectRef("PodDisruptionBudget", "sora-prod", "shop-file-server"),
         ObjectRef("PodDisruptionBudget", "sora-prod", "shop-admin"),
         ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server"),
+        ObjectRef("PodDisruptionBudget", "sora-prod", "shop-feedback-api"),
+        ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-feedback-api"),
         ObjectRef("ServiceAccount", "sora-prod", "shop-backup"),
         ObjectRef("CronJob", "sora-prod", "shop-backup"),
         ObjectRef("ServiceMonitor", "sora-prod", "shop-file-server"),
