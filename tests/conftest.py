@@ -8,11 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-pytest_plugins = ["tests.plugins.s3", "tests.plugins.kube"]
+pytest_plugins = ["tests.plugins.s3", "tests.plugins.kube", "tests.plugins.postgres"]
 
 TIERS = ("unit", "integration", "e2e")
 TESTS_ROOT = Path(__file__).parent
+
+# No hypothesis deadline anywhere: the default 200 ms per example is a timing assert, and it
+# fails on a loaded 2-core machine (CI shares one with other work) without any defect.
+# Loaded here, before any test module builds its own @settings, which inherit it.
+settings.register_profile("sora", deadline=None)
+settings.load_profile("sora")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

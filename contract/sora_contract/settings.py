@@ -17,6 +17,9 @@ from typing import Final
 from urllib.parse import urlsplit
 
 ENVIRONMENTS: Final = ("development", "test", "production")
+#: The platform environments of a SoraDeployment (spec.environment), as the operator passes them
+#: in SORA_DEPLOYMENT_ENV.
+DEPLOYMENT_ENVIRONMENTS: Final = ("dev", "staging", "prod")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_LENGTH: Final = 16
 
@@ -163,6 +166,8 @@ class SharedSettings:
     """Settings every HTTP service reads (see CONTRACT.md, "Shared")."""
 
     environment: str
+    #: The ``environment`` field of every log record (see log_environment).
+    log_environment: str
     log_level: str
     log_format: str
     ip_salt: bytes
@@ -178,6 +183,7 @@ class SharedSettings:
         environment = env.choice("SORA_ENV", ENVIRONMENTS, "production")
         return cls(
             environment=environment,
+            log_environment=log_environment(env, environment),
             log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
             log_format=env.choice("LOG_FORMAT", ("json", "text"), "json"),
             ip_salt=require_secret(
@@ -186,6 +192,15 @@ class SharedSettings:
             allowed_origins=env.csv("ALLOWED_ORIGINS"),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
+
+
+def log_environment(env: Env, mode: str) -> str:
+    """What log records name as their environment: the SoraDeployment's (dev, staging, prod;
+    SORA_DEPLOYMENT_ENV, set by the operator) in a cluster, where SORA_ENV is production for
+    all three; the SORA_ENV mode elsewhere."""
+    if env.raw("SORA_DEPLOYMENT_ENV") is None:
+        return mode
+    return env.choice("SORA_DEPLOYMENT_ENV", DEPLOYMENT_ENVIRONMENTS, mode)
 
 
 def _networks(env: Env, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -47,9 +47,18 @@ class RequestsPerSecond:
     target_per_pod: str = DEFAULT_RPS_PER_POD
 
 
+#: The seed's scheduled actions for prod: 1-5 file servers from 22:00 UTC on weekdays, 2-10
+#: again from 06:00 UTC every day. The defaults of prod when ``schedules`` is not set.
+PROD_WINDOWS: Final = (
+    ScalingWindow("night", "0 22 * * 1-5", 1, 5),
+    ScalingWindow("day", "0 6 * * *", 2, 10),
+)
+
+
 @dataclass(frozen=True)
 class Autoscaling:
-    enabled: bool = False
+    #: On unless turned off: the seed autoscales the file server in every environment.
+    enabled: bool = True
     min_replicas: int = 1
     max_replicas: int = 3
     cpu_utilization: int | None = DEFAULT_CPU_UTILIZATION
@@ -61,7 +70,10 @@ class Autoscaling:
 
 
 def parse_autoscaling(
-    section: Mapping[str, Any], default_min: int, default_max: int
+    section: Mapping[str, Any],
+    default_min: int,
+    default_max: int,
+    default_windows: tuple[ScalingWindow, ...] = (),
 ) -> Autoscaling:
     """The section with defaults applied; raises AutoscalingError with the field and why."""
     # A bound you set moves the other's default out of its way (maxReplicas: 1 in prod
@@ -76,7 +88,7 @@ def parse_autoscaling(
     behavior = section.get("behavior") or {}
     rps = metrics.get("requestsPerSecond") or {}
     autoscaling = Autoscaling(
-        enabled=bool(section.get("enabled", False)),
+        enabled=bool(section.get("enabled", True)),
         min_replicas=minimum,
         max_replicas=maximum,
         cpu_utilization=_target(metrics, "cpuUtilization", DEFAULT_CPU_UTILIZATION),
@@ -88,7 +100,12 @@ def parse_autoscaling(
         ),
         scale_up_stabilization_seconds=_stabilization(behavior, "scaleUp"),
         scale_down_stabilization_seconds=_stabilization(behavior, "scaleDown"),
-        windows=tuple(_window(item) for item in section.get("schedules") or ()),
+        # Not set: the environment's windows; an empty list: none.
+        windows=(
+            default_windows
+            if section.get("schedules") is None
+            else tuple(_window(item) for item in section["schedules"])
+        ),
     )
     if autoscaling.enabled and not (
         autoscaling.cpu_utilization

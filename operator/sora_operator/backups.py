@@ -47,6 +47,8 @@ from sora_operator.spec import Restore, SoraDeployment
 CONDITION: Final = "BackupHealthy"
 #: BackupHealthy's reason when backups are switched off with a bucket configured.
 DISABLED_REASON: Final = "BackupsDisabled"
+#: BackupHealthy's reason on PostgreSQL: the database takes the backups, not the operator.
+BY_DATABASE_REASON: Final = "BackupsByDatabase"
 JOB_NAME_LABEL: Final = "batch.kubernetes.io/job-name"
 #: How many future firings ``schedule_interval`` looks at to find the longest gap.
 INTERVAL_SAMPLES: Final = 64
@@ -207,6 +209,13 @@ def backup_condition(
     now: datetime,
 ) -> dict[str, str] | None:
     """BackupHealthy, or None when backups are off and no bucket is configured."""
+    if sora_deployment.feedback_api.database.is_postgresql:
+        return _condition(
+            True,
+            BY_DATABASE_REASON,
+            "The feedback API's data is in PostgreSQL: backups and point-in-time recovery are"
+            " the database's (RDS automated backups); the operator runs no sora-backup CronJob",
+        )
     if sora_deployment.backup.disabled_by_choice:
         return _condition(
             False,

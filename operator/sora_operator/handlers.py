@@ -156,7 +156,9 @@ def has_schedules(spec: Mapping[str, Any], **_: Any) -> bool:
     """Autoscaled with scaling windows: the window in force moves with the clock; or
     continuously replicated: status.replication (and its alert) follows the lag."""
     autoscaling = (spec.get("fileServer") or {}).get("autoscaling") or {}
-    replicated = continuous_replication(spec.get("backup") or {}, str(spec.get("environment")))
+    replicated = continuous_replication(
+        spec.get("backup") or {}, str(spec.get("environment")), spec.get("feedbackApi") or {}
+    )
     return bool(autoscaling.get("enabled") and autoscaling.get("schedules")) or replicated
 
 

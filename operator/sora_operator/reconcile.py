@@ -37,6 +37,7 @@ from sora_operator.spec import (
     Restore,
     SoraDeployment,
     SpecError,
+    engine_change_refusal,
     missing_secret_keys,
     parse,
 )
@@ -122,6 +123,10 @@ class Reconciler:
         except SpecError as error:
             outcome.problems.append(Problem("InvalidSpec", str(error)))
             return self._finish(outcome, None, generation, previous, {})
+        refusal = engine_change_refusal(sora_deployment, _recorded_engine(previous))
+        if refusal is not None:  # nothing is changed: the pods keep the old database
+            outcome.problems.append(Problem("EngineChangeRefused", refusal))
+            return self._finish(outcome, None, generation, previous, {})
         view = self._attempt(
             outcome, lambda: backups.observe(self.cluster, sora_deployment, previous, self.clock())
         )
@@ -194,7 +199,10 @@ class Reconciler:
         self._attempt(outcome, lambda: self._ensure_admin_secret(sora_deployment, outcome))
         outcome.monitoring_kinds = self._monitoring_kinds(sora_deployment)
         state = desired_state(
-            sora_deployment, self._bounds(sora_deployment), outcome.monitoring_kinds
+            sora_deployment,
+            self._bounds(sora_deployment),
+            outcome.monitoring_kinds,
+            self._feedback_bounds(sora_deployment),
         )
         live: dict[ObjectRef, Any] = {}
         for manifest in state.manifests:
@@ -249,6 +257,11 @@ class Reconciler:
         """The autoscaler's bounds at the clock's time: the window in force, derived anew."""
         return schedules.bounds(
             sora_deployment.file_server.autoscaling, schedules.parse_time(self.clock())
+        )
+
+    def _feedback_bounds(self, sora_deployment: SoraDeployment) -> schedules.Bounds:
+        return schedules.bounds(
+            sora_deployment.feedback_api.autoscaling, schedules.parse_time(self.clock())
         )
 
     def _remove(self, ref: ObjectRef, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
@@ -347,6 +360,8 @@ class Reconciler:
             outcome.status["monitoring"] = monitoring.monitoring_status(
                 sora_deployment, outcome.monitoring_kinds
             )
+            # The engine the pods now use: a later change of engine is checked against it.
+            outcome.status["database"] = {"engine": sora_deployment.feedback_api.database.engine}
         outcome.status = backups.extend_status(
             outcome.status,
             sora_deployment,
@@ -360,6 +375,15 @@ class Reconciler:
         )
         outcome.status_patch = platform_status.status_changes(previous, outcome.status)
         return outcome
+
+
+def _recorded_engine(previous: Mapping[str, Any]) -> str | None:
+    """The engine the operator last ran the feedback API on. A SoraDeployment reconciled
+    before engines existed (no status.database) ran on SQLite."""
+    recorded = (previous.get("database") or {}).get("engine")
+    if recorded:
+        return str(recorded)
+    return "sqlite" if previous.get("observedGeneration") else None
 
 
 def _components(sora_deployment: SoraDeployment) -> list[tuple[str, str]]:

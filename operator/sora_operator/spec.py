@@ -17,7 +17,13 @@ from typing import Any, Final, Literal
 
 from kubernetes.utils import parse_quantity
 
-from sora_operator.autoscaling import Autoscaling, AutoscalingError, parse_autoscaling
+from sora_operator.autoscaling import (
+    PROD_WINDOWS,
+    Autoscaling,
+    AutoscalingError,
+    ScalingWindow,
+    parse_autoscaling,
+)
 
 GROUP: Final = "sora.example.com"
 VERSION: Final = "v1alpha1"
@@ -62,10 +68,22 @@ class EnvironmentDefaults:
     backup_retention_days: int
     #: The seed's autoscaling ceiling; the floor is file_server_replicas.
     autoscaling_max_replicas: int = 3
+    #: The scaling windows applied when ``fileServer.autoscaling.schedules`` is not set.
+    autoscaling_windows: tuple[ScalingWindow, ...] = ()
 
 
 ENVIRONMENT_DEFAULTS: Final[Mapping[str, EnvironmentDefaults]] = {
-    "prod": EnvironmentDefaults(2, "512m", "1Gi", "10Gi", 30, 30, autoscaling_max_replicas=10),
+    # The seed autoscales the file server everywhere and shrinks prod at night (PROD_WINDOWS).
+    "prod": EnvironmentDefaults(
+        2,
+        "512m",
+        "1Gi",
+        "10Gi",
+        30,
+        30,
+        autoscaling_max_replicas=10,
+        autoscaling_windows=PROD_WINDOWS,
+    ),
     "staging": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
     "dev": EnvironmentDefaults(1, "256m", "512Mi", "1Gi", 7, 30),
 }
@@ -139,15 +157,40 @@ class FileServer:
     allowed_origins: tuple[str, ...] = ()
     service_account_annotations: Mapping[str, str] = field(default_factory=dict)
     presigned_redirects: PresignedRedirects = PresignedRedirects()
-    autoscaled: bool = False
     autoscaling: Autoscaling = field(default_factory=Autoscaling)
+
+    @property
+    def autoscaled(self) -> bool:
+        """An HPA owns the replica count (the default: the seed autoscales the file server)."""
+        return self.autoscaling.enabled
+
+
+DATABASE_ENGINES: Final = ("sqlite", "postgresql")
+DEFAULT_DATABASE_URL_KEY: Final = "url"
+
+
+@dataclass(frozen=True)
+class SecretKeyRef:
+    name: str
+    key: str = DEFAULT_DATABASE_URL_KEY
 
 
 @dataclass(frozen=True)
 class Database:
+    """spec.feedbackApi.database: SQLite on a volume (the default) or a PostgreSQL the
+    user runs, whose ``postgresql://`` URL is in a Secret the user names."""
+
     size: str
     storage_class_name: str | None = None
     retain_on_delete: bool = True
+    engine: str = "sqlite"
+    url_secret: SecretKeyRef | None = None
+    #: The user says the data is in this engine's database (needed to change engine).
+    data_copied: bool = False
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -159,6 +202,8 @@ class FeedbackApi:
     #: feedbackApi.existingSecret: the user manages the Secret (External Secrets, Secrets
     #: Manager); the operator only checks it, and never generates keys for it.
     secret_is_external: bool = False
+    autoscaled: bool = False
+    autoscaling: Autoscaling = field(default_factory=Autoscaling)
 
 
 @dataclass(frozen=True)
@@ -312,8 +357,12 @@ def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeploym
         backup_retention_days=int(
             _section(spec, "backup").get("retentionDays", defaults.backup_retention_days)
         ),
-        backup=_backup(_section(spec, "backup"), defaults, environment),
-        restore=_restore(_section(spec, "restore"), _section(spec, "backup")),
+        backup=_backup(
+            _section(spec, "backup"), defaults, environment, _section(spec, "feedbackApi")
+        ),
+        restore=_restore(
+            _section(spec, "restore"), _section(spec, "backup"), _section(spec, "feedbackApi")
+        ),
         monitoring=_monitoring(_section(spec, "monitoring")),
         admin=_admin(_section(spec, "admin"), defaults, name, _section(spec, "ingress")),
     )
@@ -334,7 +383,12 @@ def _monitoring(section: Mapping[str, Any]) -> Monitoring:
     )
 
 
-def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environment: str) -> Backup:
+def _backup(
+    section: Mapping[str, Any],
+    defaults: EnvironmentDefaults,
+    environment: str,
+    feedback: Mapping[str, Any],
+) -> Backup:
     bucket = section.get("bucket") or None
     # On wherever a bucket is configured: a platform that names where its backups go and
     # takes none looks protected and is not. Off with a bucket is an explicit choice.
@@ -343,7 +397,12 @@ def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environme
         raise SpecError("backup.enabled requires backup.bucket")
     service_account = section.get("serviceAccount") or {}
     credentials = section.get("credentials") or {}
-    continuous = continuous_replication(section, environment)
+    if section.get("continuous") and _section(feedback, "database").get("engine") == "postgresql":
+        raise SpecError(
+            "backup.continuous replicates the SQLite database; on PostgreSQL there is no"
+            " SQLite file (the database's own point-in-time recovery covers it)"
+        )
+    continuous = continuous_replication(section, environment, feedback)
     if continuous and not bucket:
         raise SpecError("backup.continuous requires backup.bucket")
     replica_prefix = str(section.get("replicaPrefix", f"replica/{environment}/"))
@@ -376,18 +435,30 @@ def _backup(section: Mapping[str, Any], defaults: EnvironmentDefaults, environme
     )
 
 
-def continuous_replication(backup: Mapping[str, Any], environment: str) -> bool:
+def continuous_replication(
+    backup: Mapping[str, Any], environment: str, feedback: Mapping[str, Any]
+) -> bool:
     """``backup.continuous``, defaulted: on in prod wherever backups are on (a recovery
-    point of seconds is what prod needs; dev and staging may ask for it)."""
+    point of seconds is what prod needs; dev and staging may ask for it). Never on
+    PostgreSQL: there is no SQLite file to replicate; the database replicates itself."""
+    if _section(feedback, "database").get("engine") == "postgresql":
+        return False
     bucket = backup.get("bucket") or None
     enabled = bool(backup.get("enabled", bucket is not None))
     return bool(backup.get("continuous", enabled and environment == "prod"))
 
 
-def _restore(section: Mapping[str, Any], backup: Mapping[str, Any]) -> Restore | None:
+def _restore(
+    section: Mapping[str, Any], backup: Mapping[str, Any], feedback: Mapping[str, Any]
+) -> Restore | None:
     request_id = section.get("requestId")
     if not request_id:
         return None
+    if _section(feedback, "database").get("engine") == "postgresql":
+        raise SpecError(
+            "restore.requestId restores the SQLite database; on PostgreSQL, restores are the"
+            " database's (point-in-time recovery)"
+        )
     if not backup.get("bucket"):
         raise SpecError("restore.requestId requires backup.bucket (where the backups are)")
     source = str(section.get("from") or "latest")
@@ -461,7 +532,6 @@ def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> F
             (section.get("serviceAccount") or {}).get("annotations") or {}
         ),
         presigned_redirects=_redirects(section.get("presignedRedirects") or {}),
-        autoscaled=bool(autoscaling.get("enabled", False)),
         autoscaling=_autoscaling(autoscaling, defaults),
     )
 
@@ -469,7 +539,10 @@ def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> F
 def _autoscaling(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Autoscaling:
     try:
         return parse_autoscaling(
-            section, defaults.file_server_replicas, defaults.autoscaling_max_replicas
+            section,
+            defaults.file_server_replicas,
+            defaults.autoscaling_max_replicas,
+            defaults.autoscaling_windows,
         )
     except AutoscalingError as error:
         raise SpecError(str(error)) from None
@@ -521,25 +594,72 @@ def _redirects(section: Mapping[str, Any]) -> PresignedRedirects:
 def _feedback_api(
     section: Mapping[str, Any], defaults: EnvironmentDefaults, name: str
 ) -> FeedbackApi:
-    replicas = int(section.get("replicas", 1))
-    if replicas > 1:
-        raise SpecError("feedbackApi.replicas cannot be more than 1: SQLite has a single writer")
-    database = section.get("database") or {}
     existing = section.get("existingSecret")
     if existing and section.get("secretName"):
         raise SpecError("feedbackApi.existingSecret and feedbackApi.secretName: name one of them")
-    size = str(database.get("size", defaults.database_size))
-    byte_count("feedbackApi.database.size", size)
+    database = _database(_section(section, "database"), defaults)
+    autoscaling = _section(section, "autoscaling")
+    autoscaled = bool(autoscaling.get("enabled", False))
+    # On PostgreSQL the API is stateless like the file server: the same replica defaults
+    # and the same autoscaling (the seed's 2-10 in prod). SQLite has a single writer.
+    replicas = int(
+        section.get("replicas", defaults.file_server_replicas if database.is_postgresql else 1)
+    )
+    if not database.is_postgresql and (replicas > 1 or autoscaled):
+        raise SpecError(
+            "feedbackApi: more than one replica (or autoscaling) needs"
+            " database.engine postgresql: SQLite has a single writer"
+        )
     return FeedbackApi(
         replicas=replicas,
         resources=_checked_resources("feedbackApi", section.get("resources") or {}, defaults),
-        database=Database(
-            size=size,
-            storage_class_name=database.get("storageClassName"),
-            retain_on_delete=bool(database.get("retainOnDelete", True)),
-        ),
+        database=database,
         secret_name=existing or section.get("secretName") or f"{name}-secrets",
         secret_is_external=bool(existing),
+        autoscaled=autoscaled,
+        autoscaling=_autoscaling(autoscaling, defaults),
+    )
+
+
+def _database(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Database:
+    engine = str(section.get("engine", "sqlite"))
+    if engine not in DATABASE_ENGINES:
+        raise SpecError(f"feedbackApi.database.engine must be one of {', '.join(DATABASE_ENGINES)}")
+    size = str(section.get("size", defaults.database_size))
+    byte_count("feedbackApi.database.size", size)
+    ref = _section(section, "urlSecretRef")
+    if engine == "postgresql" and not ref.get("name"):
+        raise SpecError(
+            "feedbackApi.database.engine postgresql requires database.urlSecretRef.name"
+            " (a Secret holding the postgresql:// URL)"
+        )
+    return Database(
+        size=size,
+        storage_class_name=section.get("storageClassName"),
+        retain_on_delete=bool(section.get("retainOnDelete", True)),
+        engine=engine,
+        url_secret=(
+            SecretKeyRef(str(ref["name"]), str(ref.get("key") or DEFAULT_DATABASE_URL_KEY))
+            if ref.get("name")
+            else None
+        ),
+        data_copied=bool(section.get("dataCopied", False)),
+    )
+
+
+def engine_change_refusal(sora: SoraDeployment, recorded_engine: str | None) -> str | None:
+    """Why the engine may not change now (None: it may). ``recorded_engine``: the engine the
+    operator last ran the feedback API on (status.database.engine)."""
+    engine = sora.feedback_api.database.engine
+    if recorded_engine is None or recorded_engine == engine:
+        return None
+    if sora.feedback_api.database.data_copied:
+        return None
+    return (
+        f"feedbackApi.database.engine changed from {recorded_engine} to {engine}, but the"
+        f" feedback is still in the {recorded_engine} database. Copy it first"
+        " (sora-feedback-api copy-to-postgres, docs/feedback-api.md), then set"
+        " feedbackApi.database.dataCopied: true."
     )
 
 

@@ -73,6 +73,11 @@ output "load_balancer_name" {
   value       = local.load_balancer_name
 }
 
+output "service_log_group_names" {
+  description = "CloudWatch log group of each Sora service: /sora/<environment>/<service>, kept 30 days in prod and 7 elsewhere."
+  value       = module.monitoring.service_log_group_names
+}
+
 output "alerts_topic_arn" {
   description = "SNS topic of the alarms."
   value       = module.monitoring.sns_topic_arn
@@ -96,6 +101,7 @@ output "soradeployment_settings" {
     storage_class              = module.storage_class.name
     ingress_class              = module.alb_controller.ingress_class
     load_balancer_name         = local.load_balancer_name
+    ingress_source_cidrs       = local.alb_source_cidrs
   }
 }
 
@@ -107,4 +113,32 @@ output "platform_keys_secret_name" {
 output "platform_keys_read_policy_json" {
   description = "IAM policy to read and decrypt that secret, for the role that syncs it into the cluster."
   value       = module.platform_keys.read_policy_json
+}
+
+output "github_ci_roles" {
+  description = "Roles of .github/workflows/ci.yml (null without github_repository): push and deploy ARNs, and the OIDC provider to pass as github_oidc_provider_arn to the account's other environments."
+  value = var.github_repository == null ? null : {
+    push_role_arn     = module.github_ci[0].push_role_arn
+    deploy_role_arn   = module.github_ci[0].deploy_role_arn
+    oidc_provider_arn = module.github_ci[0].oidc_provider_arn
+  }
+}
+
+output "cdn" {
+  description = "The CloudFront distribution (null unless cdn_enabled): its domain name for the aliases' DNS records, and its ID for invalidations."
+  value = var.cdn_enabled ? {
+    domain_name     = module.cdn[0].domain_name
+    distribution_id = module.cdn[0].distribution_id
+  } : null
+}
+
+output "feedback_database" {
+  description = "The feedback API's PostgreSQL (postgres_enabled): address, port, database, the Secrets Manager secret of its master password and the Kubernetes Secret holding DATABASE_URL. null with SQLite."
+  value = var.postgres_enabled ? {
+    address                = module.postgres[0].address
+    port                   = module.postgres[0].port
+    database_name          = module.postgres[0].database_name
+    master_user_secret_arn = module.postgres[0].master_user_secret_arn
+    kubernetes_secret_name = local.feedback_database_secret_name
+  } : null
 }

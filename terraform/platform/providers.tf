@@ -1,12 +1,26 @@
+locals {
+  default_tags = merge(var.tags, {
+    Project     = "Sora"
+    Environment = var.environment
+    ManagedBy   = "Terraform"
+  })
+}
+
 provider "aws" {
   region = var.aws_region
 
   default_tags {
-    tags = merge(var.tags, {
-      Project     = "Sora"
-      Environment = var.environment
-      ManagedBy   = "Terraform"
-    })
+    tags = local.default_tags
+  }
+}
+
+# CloudFront's global resources (log delivery, certificates) live in us-east-1 (module cdn).
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = local.default_tags
   }
 }
 

@@ -106,6 +106,12 @@ variable "enable_container_insights" {
   default     = true
 }
 
+variable "enable_cluster_autoscaler" {
+  description = "Install the cluster autoscaler, so that the node group grows to node_max_size when the file server's HPA needs the room (and shrinks back)."
+  type        = bool
+  default     = true
+}
+
 variable "alb_controller_chart_version" {
   description = "Version of the aws-load-balancer-controller Helm chart."
   type        = string
@@ -191,6 +197,56 @@ variable "backup_service_accounts" {
   default     = null
 }
 
+# --- Optional: CloudFront -----------------------------------------------------------------------
+
+variable "cdn_enabled" {
+  description = "Put CloudFront in front of the ALB (module cdn): catalog and packages cached at the edge, the other paths passed through, the ALB reachable from CloudFront only. Needs cdn_origin_domain_name."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_origin_domain_name" {
+  description = "DNS name of the ALB for CloudFront (resolving to the ALB, covered by its certificate_arn), e.g. origin.api.sora.example.com."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = !var.cdn_enabled || var.cdn_origin_domain_name != null
+    error_message = "cdn_origin_domain_name must be set when cdn_enabled is true."
+  }
+}
+
+variable "cdn_aliases" {
+  description = "Host names the distribution answers (e.g. api.sora.example.com); they need cdn_certificate_arn."
+  type        = list(string)
+  default     = []
+}
+
+variable "cdn_certificate_arn" {
+  description = "ACM certificate in us-east-1 for cdn_aliases. null: CloudFront's own (*.cloudfront.net, without aliases)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = length(var.cdn_aliases) == 0 || var.cdn_certificate_arn != null
+    error_message = "cdn_aliases need cdn_certificate_arn (an ACM certificate in us-east-1)."
+  }
+}
+
+# --- Delivery (GitHub Actions) -------------------------------------------------------------------
+
+variable "github_repository" {
+  description = "GitHub repository (\"<owner>/<name>\") whose workflow pushes images and deploys to this environment (module github-ci). null: no CI roles."
+  type        = string
+  default     = null
+}
+
+variable "github_oidc_provider_arn" {
+  description = "The account's existing OIDC provider for token.actions.githubusercontent.com, when another environment's state already created it. null: create it."
+  type        = string
+  default     = null
+}
+
 # --- Monitoring ---------------------------------------------------------------------------------
 
 variable "alert_email" {
@@ -201,6 +257,14 @@ variable "alert_email" {
 
 variable "alb_alarms_enabled" {
   description = "Create the ALB 5xx and response-time alarms. Turn on once the SoraDeployment's Ingress has made its ALB (named <project>-<environment>)."
+  type        = bool
+  default     = false
+}
+
+# --- Optional: PostgreSQL for the feedback API -------------------------------------------------
+
+variable "postgres_enabled" {
+  description = "Provision an RDS for PostgreSQL for the feedback API (modules/postgres) and, with deploy_sora, run the feedback API on it (several replicas). false: SQLite on a volume."
   type        = bool
   default     = false
 }
@@ -234,6 +298,17 @@ variable "operator_image_tag" {
   description = "Tag of the operator image. null: image_tag."
   type        = string
   default     = null
+}
+
+variable "alb_source_cidrs" {
+  description = "Where the ALB's traffic to the pods comes from: the SoraDeployment's ingress.sourceCidrs, so that the NetworkPolicies admit the service ports from the ALB and the platform's own pods only. null: the public subnets (internet-facing ALB); for an internal ALB, the subnets it is in."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.alb_source_cidrs == null || alltrue([for cidr in coalesce(var.alb_source_cidrs, []) : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
+    error_message = "alb_source_cidrs must be null or CIDR blocks other than 0.0.0.0/0."
+  }
 }
 
 variable "ingress_host" {

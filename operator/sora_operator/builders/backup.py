@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from sora_contract import layout
 from sora_operator.builders import labels, names, pods
+from sora_operator.builders.configmap import SORA_ENV
 from sora_operator.spec import SoraDeployment
 
 COMPONENT: Final = "backup"
@@ -62,9 +63,9 @@ def backup_service_account(sora_deployment: SoraDeployment) -> dict[str, Any] | 
 
 
 def backup_cronjob(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
-    """The CronJob, or None when backups are not enabled."""
+    """The CronJob, or None when backups are not enabled or are the database's (PostgreSQL)."""
     backup = sora_deployment.backup
-    if not backup.enabled:
+    if not backup.enabled or sora_deployment.feedback_api.database.is_postgresql:
         return None
     pod = pod_spec(
         sora_deployment,
@@ -177,7 +178,8 @@ def environment(sora_deployment: SoraDeployment) -> list[dict[str, str]]:
     """sora-backup's settings (docs/backups.md); credentials come from IRSA or the Secret."""
     backup = sora_deployment.backup
     values = {
-        "SORA_ENV": "production",
+        "SORA_ENV": SORA_ENV,
+        "SORA_DEPLOYMENT_ENV": sora_deployment.environment,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "DATABASE_PATH": layout.DATABASE_PATH,

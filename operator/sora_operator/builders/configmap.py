@@ -35,13 +35,14 @@ def file_server_configmap(sora_deployment: SoraDeployment) -> dict[str, Any]:
 
 
 def feedback_api_configmap(sora_deployment: SoraDeployment) -> dict[str, Any]:
-    """The database path on the volume and the file server whose catalog feedback is
-    checked against; secrets come from the Secret, not from here."""
+    """The database path on the volume (SQLite) and the file server whose catalog feedback
+    is checked against; secrets (and PostgreSQL's DATABASE_URL) come from Secrets."""
     data = {
         **shared_settings(sora_deployment),
-        "DATABASE_PATH": layout.DATABASE_PATH,
         "FILE_SERVER_URL": file_server_url(sora_deployment),
     }
+    if not sora_deployment.feedback_api.database.is_postgresql:
+        data["DATABASE_PATH"] = layout.DATABASE_PATH
     if replication.replication_container(sora_deployment) is not None:
         data["SQLITE_WAL_AUTOCHECKPOINT"] = "0"  # Litestream checkpoints (docs/backups.md)
     return _configmap(sora_deployment, names.feedback_api(sora_deployment), "feedback-api", data)
@@ -64,6 +65,8 @@ def shared_settings(sora_deployment: SoraDeployment) -> dict[str, str]:
     """What every service reads; the admin panel gets these in its pod's env (admin.py)."""
     return {
         "SORA_ENV": SORA_ENV,
+        # The real environment in every log record (SORA_ENV is production everywhere).
+        "SORA_DEPLOYMENT_ENV": sora_deployment.environment,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "ALLOWED_ORIGINS": ",".join(sora_deployment.file_server.allowed_origins),

@@ -45,20 +45,32 @@ def desired_state(
     sora_deployment: SoraDeployment,
     bounds: Bounds | None = None,
     served: Collection[str] = PROMETHEUS_OPERATOR_KINDS,
+    feedback_bounds: Bounds | None = None,
 ) -> DesiredState:
-    """``bounds``: the autoscaler's bounds now (schedules.bounds); the base bounds if None.
+    """``bounds``, ``feedback_bounds``: the file server's and the feedback API's autoscaler
+    bounds now (schedules.bounds); the base bounds if None.
+
+    The database claim is applied only on SQLite; on PostgreSQL it is neither applied nor
+    deleted: a volume left from before a move to PostgreSQL is the way back.
 
     ``served``: the Prometheus Operator kinds the cluster has; the others are left
     out entirely (neither applied nor deleted: the API would refuse both).
     """
     scaling = sora_deployment.file_server.autoscaling
     bounds = bounds or Bounds(scaling.min_replicas, scaling.max_replicas)
+    feedback_scaling = sora_deployment.feedback_api.autoscaling
+    feedback_bounds = feedback_bounds or Bounds(
+        feedback_scaling.min_replicas, feedback_scaling.max_replicas
+    )
     file_server_config = configmap.file_server_configmap(sora_deployment)
     feedback_api_config = configmap.feedback_api_configmap(sora_deployment)
     optional = {
         ObjectRef(
             "PodDisruptionBudget", sora_deployment.namespace, names.file_server(sora_deployment)
         ): (pdb.file_server_budget(sora_deployment)),
+        ObjectRef(
+            "PodDisruptionBudget", sora_deployment.namespace, names.feedback_api(sora_deployment)
+        ): (pdb.feedback_api_budget(sora_deployment)),
         ObjectRef(
             "PodDisruptionBudget", sora_deployment.namespace, names.admin(sora_deployment)
         ): pdb.admin_budget(sora_deployment),
@@ -68,6 +80,11 @@ def desired_state(
         ObjectRef(
             "HorizontalPodAutoscaler", sora_deployment.namespace, names.file_server(sora_deployment)
         ): (hpa.file_server_autoscaler(sora_deployment, bounds)),
+        ObjectRef(
+            "HorizontalPodAutoscaler",
+            sora_deployment.namespace,
+            names.feedback_api(sora_deployment),
+        ): (hpa.feedback_api_autoscaler(sora_deployment, feedback_bounds)),
         ObjectRef(
             "ServiceAccount",
             sora_deployment.namespace,
@@ -84,7 +101,11 @@ def desired_state(
         serviceaccounts.feedback_api_service_account(sora_deployment),
         file_server_config,
         feedback_api_config,
-        pvc.database_claim(sora_deployment),
+        *(
+            []
+            if sora_deployment.feedback_api.database.is_postgresql
+            else [pvc.database_claim(sora_deployment)]
+        ),
         services.file_server_service(sora_deployment),
         services.feedback_api_service(sora_deployment),
         fileserver.file_server_deployment(sora_deployment, configmap.checksum(file_server_config)),

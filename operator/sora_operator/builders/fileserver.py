@@ -26,10 +26,7 @@ def file_server_deployment(sora_deployment: SoraDeployment, config_checksum: str
     spec: dict[str, Any] = {
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": labels.selector_labels(sora_deployment, COMPONENT)},
-        "strategy": {
-            "type": "RollingUpdate",
-            "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-        },
+        "strategy": pods.rolling_strategy(),
         "template": _pod_template(sora_deployment, config_checksum),
     }
     if not sora_deployment.file_server.autoscaled:
@@ -50,7 +47,7 @@ def _pod_template(sora_deployment: SoraDeployment, config_checksum: str) -> dict
         "enableServiceLinks": False,
         "securityContext": pods.pod_security_context(),
         "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
-        "topologySpreadConstraints": _spread(sora_deployment),
+        "topologySpreadConstraints": pods.spread(sora_deployment, COMPONENT),
         "containers": [_container(sora_deployment, mounts)],
         "volumes": volumes,
     }
@@ -114,17 +111,3 @@ def _catalog_volume(storage: LocalStorage) -> dict[str, Any]:
         claim = {"claimName": storage.claim_name, "readOnly": True}
         return {"name": "catalog", "persistentVolumeClaim": claim}
     return {"name": "catalog", "emptyDir": {"sizeLimit": "256Mi"}}
-
-
-def _spread(sora_deployment: SoraDeployment) -> list[dict[str, Any]]:
-    """Prefer different zones, then different nodes; never block scheduling for it."""
-    selector = {"matchLabels": labels.selector_labels(sora_deployment, COMPONENT)}
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": key,
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": selector,
-        }
-        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-    ]

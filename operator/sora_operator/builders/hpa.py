@@ -1,4 +1,5 @@
-"""The file server's HorizontalPodAutoscaler (autoscaling/v2), while autoscaling is on.
+"""The HorizontalPodAutoscalers (autoscaling/v2) of the file server and, on PostgreSQL, of
+the feedback API, while their autoscaling is on: the same shape and windows for both.
 
 Metrics: CPU and memory utilisation of the pods' requests (metrics-server), and
 optionally requests per second per pod, a Pods metric a custom metrics adapter
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from sora_operator.autoscaling import Autoscaling
 from sora_operator.builders import labels, names
 from sora_operator.schedules import Bounds
 from sora_operator.spec import SoraDeployment
@@ -22,22 +24,41 @@ def file_server_autoscaler(
     sora_deployment: SoraDeployment, bounds: Bounds
 ) -> dict[str, Any] | None:
     """The HPA, or None when autoscaling is off (then the HPA must go)."""
-    autoscaling = sora_deployment.file_server.autoscaling
     if not sora_deployment.file_server.autoscaled:
         return None
+    return _autoscaler(
+        sora_deployment,
+        names.file_server(sora_deployment),
+        COMPONENT,
+        sora_deployment.file_server.autoscaling,
+        bounds,
+    )
+
+
+def feedback_api_autoscaler(sora: SoraDeployment, bounds: Bounds) -> dict[str, Any] | None:
+    """The feedback API's HPA: only on PostgreSQL (the CRD and spec.py refuse it on SQLite)."""
+    api = sora.feedback_api
+    if not (api.autoscaled and api.database.is_postgresql):
+        return None
+    return _autoscaler(sora, names.feedback_api(sora), "feedback-api", api.autoscaling, bounds)
+
+
+def _autoscaler(
+    sora_deployment: SoraDeployment,
+    name: str,
+    component: str,
+    autoscaling: Autoscaling,
+    bounds: Bounds,
+) -> dict[str, Any]:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": labels.metadata(sora_deployment, names.file_server(sora_deployment), COMPONENT),
+        "metadata": labels.metadata(sora_deployment, name, component),
         "spec": {
-            "scaleTargetRef": {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "name": names.file_server(sora_deployment),
-            },
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
             "minReplicas": bounds.min_replicas,
             "maxReplicas": bounds.max_replicas,
-            "metrics": _metrics(sora_deployment),
+            "metrics": _metrics(autoscaling),
             "behavior": {
                 "scaleUp": {
                     "stabilizationWindowSeconds": autoscaling.scale_up_stabilization_seconds
@@ -50,8 +71,7 @@ def file_server_autoscaler(
     }
 
 
-def _metrics(sora_deployment: SoraDeployment) -> list[dict[str, Any]]:
-    autoscaling = sora_deployment.file_server.autoscaling
+def _metrics(autoscaling: Autoscaling) -> list[dict[str, Any]]:
     metrics: list[dict[str, Any]] = [
         _utilization(resource, target)
         for resource, target in (

@@ -6,7 +6,8 @@ and anything looser protects nothing. An autoscaled file server may run one pod
 or several (a night window may allow 1), so its budget is ``maxUnavailable: 1``:
 with several pods one at a time goes and at least one stays; with a single pod
 the drain proceeds. The admin panel, with several pods, keeps one as the file
-server does. For the same reason the feedback API (always one pod) has none.
+server does. The feedback API on SQLite (always one pod) has none; on PostgreSQL
+it is stateless and gets the file server's budget.
 Unhealthy pods may always be evicted, so a broken pod never holds a drain.
 """
 
@@ -23,6 +24,14 @@ def file_server_budget(sora_deployment: SoraDeployment) -> dict[str, Any] | None
         return None
     limit = {"maxUnavailable": 1} if sora_deployment.file_server.autoscaled else {"minAvailable": 1}
     return _budget(sora_deployment, names.file_server(sora_deployment), "file-server", limit)
+
+
+def feedback_api_budget(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
+    api = sora_deployment.feedback_api
+    if not api.database.is_postgresql or (not api.autoscaled and api.replicas <= 1):
+        return None
+    limit = {"maxUnavailable": 1} if api.autoscaled else {"minAvailable": 1}
+    return _budget(sora_deployment, names.feedback_api(sora_deployment), "feedback-api", limit)
 
 
 def admin_budget(sora_deployment: SoraDeployment) -> dict[str, Any] | None:

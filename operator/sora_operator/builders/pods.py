@@ -133,3 +133,22 @@ def service_pod_template(
         },
         "spec": spec,
     }
+
+
+def rolling_strategy() -> dict[str, Any]:
+    """Stateless services: the desired count keeps serving during a rollout."""
+    return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+
+
+def spread(sora: SoraDeployment, component: str) -> list[dict[str, Any]]:
+    """Prefer different zones, then different nodes; never block scheduling for it."""
+    selector = {"matchLabels": labels.selector_labels(sora, component)}
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": selector,
+        }
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]

@@ -25,7 +25,7 @@ from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
 from sora.backup.store import BackupStore
 from sora_contract.logs import configure_logging
-from sora_contract.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env, log_environment
 
 LATEST = "latest"  # verify and restore: the newest verified backup
 REPLICA = "replica"  # restore: the continuous replica's newest state
@@ -198,12 +198,13 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
+        environment = log_environment(Env(), os.environ.get("SORA_ENV", "production"))
     except ConfigError as error:
         print(f"sora-backup: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(
         "sora-backup",
-        os.environ.get("SORA_ENV", "production"),
+        environment,
         os.environ.get("LOG_LEVEL", "INFO"),
         os.environ.get("LOG_FORMAT", "json"),
     )

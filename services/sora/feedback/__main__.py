@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Final
 
 from sora.common import metrics
 from sora.common.serve import exit_on_config_error
-from sora.feedback.schema_migrations import SchemaError
+from sora.feedback import engines
 from sora.feedback.settings import (
     DEFAULT_PORT,
     SERVICE,
@@ -24,7 +24,7 @@ from sora.feedback.settings import (
     KeySettings,
     StorageSettings,
 )
-from sora.feedback.sqlite import SQLiteStore, prepare_database
+from sora.feedback.store import FeedbackStore
 from sora_contract.logs import configure_logging
 from sora_contract.settings import ConfigError, Env, SharedSettings
 
@@ -40,18 +40,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog=SERVICE,
-        description="Sora feedback API: feedback, recommendations and statistics on SQLite.",
+        description="Sora feedback API: feedback, recommendations and statistics"
+        " on SQLite (DATABASE_PATH) or PostgreSQL (DATABASE_URL).",
         parents=[server],
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", parents=[server], help="run the API under gunicorn (default)")
-    commands.add_parser("migrate", help="apply pending schema migrations to DATABASE_PATH")
+    commands.add_parser(
+        "migrate", help="apply pending schema migrations (DATABASE_URL or DATABASE_PATH)"
+    )
     rotate = commands.add_parser(
         "reencrypt",
         help="re-encrypt comments under ENCRYPTION_KEY (old keys from ENCRYPTION_KEYS_OLD)",
     )
     rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     commands.add_parser("recount", help="rebuild every aggregate from the feedback rows")
+    copy = commands.add_parser(
+        "copy-to-postgres",
+        help="copy the SQLite database (DATABASE_PATH) into PostgreSQL (DATABASE_URL), verified",
+    )
+    copy.add_argument("--from", dest="source", help="SQLite file (default: DATABASE_PATH)")
+    copy.add_argument("--to", dest="target", help="postgresql:// URL (default: DATABASE_URL)")
+    copy.add_argument(
+        "--replace", action="store_true", help="overwrite a target that already holds feedback"
+    )
     return parser
 
 
@@ -73,8 +85,11 @@ def _run(command: str, args: argparse.Namespace, env: Env) -> None:
         _serve(settings)
         return
     shared = SharedSettings.from_env(env)
-    configure_logging(SERVICE, shared.environment, shared.log_level, shared.log_format)
+    configure_logging(SERVICE, shared.log_environment, shared.log_level, shared.log_format)
     storage = StorageSettings.from_env(env)
+    if command == "copy-to-postgres":
+        _copy_to_postgres(storage, args)
+        return
     _prepare(storage)
     if command == "reencrypt":
         _reencrypt(storage, KeySettings.from_env(env, shared.environment), args.batch_size)
@@ -86,24 +101,34 @@ def _run(command: str, args: argparse.Namespace, env: Env) -> None:
 def _prepare(storage: StorageSettings, report: Callable[[str], None] = print) -> None:
     """Apply pending migrations, or stop with one line saying why not."""
     try:
-        applied = prepare_database(
-            storage.database_path,
-            synchronous=storage.synchronous,
-            busy_timeout_ms=storage.busy_timeout_ms,
-        )
-    except (OSError, sqlite3.Error, SchemaError) as error:
-        print(f"{SERVICE}: DATABASE_PATH={storage.database_path}: {error}", file=sys.stderr)
+        applied = engines.prepare(storage)
+    except engines.PREPARE_ERRORS as error:
+        print(f"{SERVICE}: {engines.describe(storage)}: {error}", file=sys.stderr)
         raise SystemExit(1) from None
     for migration in applied:
         report(f"{SERVICE}: applied migration {migration.version:03d}_{migration.name}")
 
 
-def _store(storage: StorageSettings) -> SQLiteStore:
-    return SQLiteStore(
-        storage.database_path,
-        synchronous=storage.synchronous,
-        busy_timeout_ms=storage.busy_timeout_ms,
-        autocheckpoint_pages=storage.wal_autocheckpoint,
+def _store(storage: StorageSettings) -> FeedbackStore:
+    return engines.open_store(storage)
+
+
+def _copy_to_postgres(storage: StorageSettings, args: argparse.Namespace) -> None:
+    from sora.feedback import cutover, postgres
+
+    source = Path(args.source) if args.source else storage.database_path
+    target = args.target or storage.database_url
+    if not target or not postgres.is_url(target):
+        raise ConfigError("copy-to-postgres needs --to or DATABASE_URL: a postgresql:// URL")
+    try:
+        report = cutover.copy_to_postgres(source, target, replace=args.replace)
+    except (cutover.CopyError, *engines.PREPARE_ERRORS) as error:
+        print(f"{SERVICE}: copy-to-postgres: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(
+        f"{SERVICE}: copied {report.feedback} feedback rows and {report.targets} targets"
+        f" from {source} to {postgres.redacted(target)}; rows, counts and aggregates verified"
+        f" (sha256 {report.digest})"
     )
 
 
@@ -131,7 +156,10 @@ def _serve(settings: FeedbackSettings) -> None:
     from sora.feedback.app import create_app, open_store
 
     configure_logging(
-        SERVICE, settings.shared.environment, settings.shared.log_level, settings.shared.log_format
+        SERVICE,
+        settings.shared.log_environment,
+        settings.shared.log_level,
+        settings.shared.log_format,
     )
     _prepare(settings.storage, logging.getLogger("sora.feedback").info)
     store = open_store(settings)

@@ -13,7 +13,7 @@ from typing import Any, Final
 import falcon
 
 from sora.common import web
-from sora.feedback import domain, openapi, resources, telemetry
+from sora.feedback import domain, engines, openapi, resources, telemetry
 from sora.feedback.auth import AdminGuard
 from sora.feedback.catalog import (
     Catalog,
@@ -24,7 +24,6 @@ from sora.feedback.catalog import (
 from sora.feedback.crypto import Keyring
 from sora.feedback.ratelimit import Limit, RateLimitMiddleware, TokenBuckets
 from sora.feedback.settings import CatalogSettings, FeedbackSettings, RateLimitSettings
-from sora.feedback.sqlite import SQLiteStore
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
 from sora.feedback.validation import ValidationError
 
@@ -63,13 +62,7 @@ def create_app(
 
 def open_store(settings: FeedbackSettings) -> FeedbackStore:
     """The configured store; it opens its connections on first use, in the worker."""
-    return SQLiteStore(
-        settings.storage.database_path,
-        synchronous=settings.storage.synchronous,
-        busy_timeout_ms=settings.storage.busy_timeout_ms,
-        autocheckpoint_pages=settings.storage.wal_autocheckpoint,
-        observe_commit=telemetry.observe_commit,
-    )
+    return engines.open_store(settings.storage, telemetry.observe_commit)
 
 
 def _file_server_catalog(settings: CatalogSettings) -> Catalog:

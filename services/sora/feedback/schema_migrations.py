@@ -1,4 +1,9 @@
-"""Versioned schema migrations: ``migrations/NNN_name.sql``, applied in order, once each.
+"""Versioned schema migrations, one ordered list for both engines, applied in order, once each.
+
+``migrations/NNN_name.sqlite.sql`` and ``migrations/NNN_name.postgresql.sql``
+are the same step for each engine: every version exists for both (a unit test
+checks it). This module applies the SQLite ones; ``postgres.py`` applies the
+PostgreSQL ones under an advisory lock.
 
 Each migration runs in its own ``BEGIN IMMEDIATE`` transaction together with
 its row in ``schema_migrations`` (and ``PRAGMA user_version``, for tools that
@@ -16,7 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-_FILE_NAME: Final = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_FILE_NAME: Final = re.compile(r"^(\d{3})_([a-z0-9_]+)\.(sqlite|postgresql)\.sql$")
+ENGINES: Final = ("sqlite", "postgresql")
 _LEDGER: Final = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
@@ -36,14 +42,24 @@ class Migration:
     sql: str
 
 
-def available() -> list[Migration]:
+def available(engine: str = "sqlite") -> list[Migration]:
+    """The migrations of ``engine`` ("sqlite" or "postgresql"), oldest first."""
     folder = resources.files("sora.feedback.migrations")
     found = []
     for entry in folder.iterdir():
         match = _FILE_NAME.match(entry.name)
-        if match:
+        if match and match.group(3) == engine:
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text()))
     return sorted(found, key=lambda migration: migration.version)
+
+
+def check_newest(applied: set[int], known: list[Migration]) -> None:
+    """Refuse a database that a newer release has migrated further than we know."""
+    newest = max((migration.version for migration in known), default=0)
+    if applied and max(applied) > newest:
+        raise SchemaError(
+            f"database schema version {max(applied)} is newer than this program knows ({newest})"
+        )
 
 
 def statements(sql: str) -> list[str]:
@@ -66,13 +82,8 @@ def applied_versions(conn: sqlite3.Connection) -> set[int]:
 
 def migrate(conn: sqlite3.Connection) -> list[Migration]:
     """Apply every pending migration; returns those applied now. ``conn`` is in autocommit."""
-    known = available()
-    newest = max((migration.version for migration in known), default=0)
-    done = applied_versions(conn)
-    if done and max(done) > newest:
-        raise SchemaError(
-            f"database schema version {max(done)} is newer than this program knows ({newest})"
-        )
+    known = available("sqlite")
+    check_newest(applied_versions(conn), known)
     return [migration for migration in known if _apply(conn, migration)]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from sora.common.serve import ServerSettings
+from sora.feedback.postgres import is_url
 from sora.feedback.sqlite import SYNCHRONOUS_LEVELS, WAL_AUTOCHECKPOINT_PAGES
 from sora_contract import layout
 from sora_contract.settings import ConfigError, Env, SharedSettings, require_secret
@@ -32,13 +33,27 @@ DEFAULT_MAX_REQUESTS: Final = 0
 
 @dataclass(frozen=True)
 class StorageSettings:
+    """``DATABASE_URL=postgresql://…`` selects PostgreSQL; otherwise SQLite at
+    ``DATABASE_PATH``. The URL is a secret (it may hold the password): never logged."""
+
     database_path: Path
     synchronous: str
     busy_timeout_ms: int
-    wal_autocheckpoint: int  # pages; 0 leaves WAL checkpoints to Litestream
+    # Pages; 0 leaves WAL checkpoints to Litestream (SQLITE_WAL_AUTOCHECKPOINT).
+    wal_autocheckpoint: int = WAL_AUTOCHECKPOINT_PAGES
+    database_url: str | None = None
+    pool_size: int = 4
+    timeout_seconds: float = 5.0
+
+    @property
+    def engine(self) -> str:
+        return "postgresql" if self.database_url else "sqlite"
 
     @classmethod
     def from_env(cls, env: Env) -> StorageSettings:
+        url = env.optional("DATABASE_URL")
+        if url is not None and not is_url(url):
+            raise ConfigError("DATABASE_URL must be a postgresql:// URL (or unset for SQLite)")
         return cls(
             database_path=Path(env.string("DATABASE_PATH", "data/feedback.db")),
             synchronous=env.choice("SQLITE_SYNCHRONOUS", SYNCHRONOUS_LEVELS, "full"),
@@ -46,6 +61,9 @@ class StorageSettings:
             wal_autocheckpoint=env.integer(
                 "SQLITE_WAL_AUTOCHECKPOINT", WAL_AUTOCHECKPOINT_PAGES, minimum=0
             ),
+            database_url=url,
+            pool_size=env.integer("DATABASE_POOL_SIZE", 4, minimum=1, maximum=1000),
+            timeout_seconds=env.number("DATABASE_TIMEOUT_SECONDS", 5.0, minimum=0.1),
         )
 
 
@@ -125,10 +143,11 @@ class FeedbackSettings:
         admin_token = require_secret(env, "ADMIN_TOKEN", shared.environment, DEV_ADMIN_TOKEN)
         if not shared.is_development and admin_token in (keys.current, *keys.old):
             raise ConfigError("ADMIN_TOKEN must differ from ENCRYPTION_KEY: use two secrets")
+        storage = StorageSettings.from_env(env)
         return cls(
             shared=shared,
-            server=_server_settings(env),
-            storage=StorageSettings.from_env(env),
+            server=_server_settings(env, storage),
+            storage=storage,
             keys=keys,
             admin_token=admin_token,
             rate_limit=RateLimitSettings.from_env(env),
@@ -136,7 +155,7 @@ class FeedbackSettings:
         )
 
 
-def _server_settings(env: Env) -> ServerSettings:
+def _server_settings(env: Env, storage: StorageSettings) -> ServerSettings:
     server = ServerSettings.from_env(
         env,
         DEFAULT_PORT,
@@ -144,10 +163,11 @@ def _server_settings(env: Env) -> ServerSettings:
         default_threads=DEFAULT_THREADS,
         default_max_requests=DEFAULT_MAX_REQUESTS,
     )
-    if server.workers != WORKERS:
+    # On PostgreSQL every worker writes through its own pool: any number of them.
+    if server.workers != WORKERS and storage.engine == "sqlite":
         raise ConfigError(
             f"WEB_CONCURRENCY must be {WORKERS} for the feedback API (got {server.workers}):"
             " its one worker process holds the database's one writer; set WEB_THREADS"
-            " for more concurrent requests"
+            " for more concurrent requests (or use PostgreSQL: DATABASE_URL)"
         )
     return server

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sora.feedback import ranking, schema_migrations
+from sora.feedback import ranking, records, schema_migrations
 from sora.feedback.model import (
     RATINGS,
     TARGET_TYPES,
@@ -40,7 +40,6 @@ from sora.feedback.model import (
     KindTotals,
     NewFeedback,
     Order,
-    SealedComment,
     StoredFeedback,
     SubmitResult,
     Target,
@@ -52,13 +51,10 @@ from sora.feedback.writer import GroupCommitWriter, WriterTimeoutError, WriterUn
 
 SYNCHRONOUS_LEVELS: Final = ("full", "normal")
 WAL_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: about 4 MiB of WAL
-Row = tuple[Any, ...]
+Row = records.Row
 T = TypeVar("T")
 
-_TARGET_SELECT: Final = (
-    "SELECT target_type, target_id, count, rating_sum, r1, r2, r3, r4, r5, score, trend_log2"
-    " FROM targets"
-)
+_TARGET_SELECT: Final = records.TARGET_SELECT
 # Each listing reads one partial index in order (INDEXED BY: no sort, whatever the planner
 # guesses); a listing over both kinds merges the two per-kind listings.
 _RANKED: Final = {
@@ -80,21 +76,7 @@ _RANKED_BOTH: Final = {
     order: f"{_UNION.format(listing=_RANKED[order])} ORDER BY {columns} LIMIT ?"
     for order, columns in _BOTH_KINDS_ORDER.items()
 }
-_FEEDBACK_SELECT: Final = (
-    "SELECT f.id, t.target_type, t.target_id, f.client_hash, f.rating, f.comment,"
-    " f.comment_key_id, f.client_version, f.locale, f.hidden, f.created_at, f.submitted_at"
-    " FROM feedback f JOIN targets t ON t.id = f.target_ref"
-)
-# Admin filters: constant SQL fragments, values always bound as parameters.
-_FILTERS: Final[dict[str, str]] = {
-    "target_type": "t.target_type = ?",
-    "target_id": "t.target_id = ?",
-    "rating": "f.rating = ?",
-    "hidden": "f.hidden = ?",
-    "locale": "f.locale = ?",
-    "since": "f.submitted_at >= ?",
-    "until": "f.submitted_at < ?",
-}
+_FEEDBACK_SELECT: Final = records.FEEDBACK_SELECT
 
 
 def connect(
@@ -273,14 +255,14 @@ class SQLiteStore:
         else:
             first, second = TARGET_TYPES
             rows = self._query(_RANKED_BOTH[order], (first, limit, second, limit, limit))
-        return [_aggregate(row) for row in rows]
+        return [records.aggregate(row) for row in rows]
 
     def target(self, target: Target) -> TargetAggregate | None:
         rows = self._query(
             f"{_TARGET_SELECT} WHERE target_type = ? AND target_id = ?",
             (target.type, target.id),
         )
-        return _aggregate(rows[0]) if rows else None
+        return records.aggregate(rows[0]) if rows else None
 
     def counted_targets(self) -> list[Target]:
         rows = self._query("SELECT target_type, target_id FROM targets WHERE count > 0")
@@ -291,7 +273,9 @@ class SQLiteStore:
             "SELECT target_type, count, rating_sum, r1, r2, r3, r4, r5, targets"
             " FROM kinds ORDER BY target_type"
         )
-        return [KindTotals(row[0], row[1], row[2], _histogram(row[3:8]), row[8]) for row in rows]
+        return [
+            KindTotals(row[0], row[1], row[2], records.histogram(row[3:8]), row[8]) for row in rows
+        ]
 
     def daily_counts(self, first_day: str, target: Target | None = None) -> list[DayCount]:
         if target is None:
@@ -310,13 +294,13 @@ class SQLiteStore:
     def list_feedback(
         self, filters: FeedbackFilter, limit: int, before_id: int | None = None
     ) -> list[StoredFeedback]:
-        clauses, params = _where(filters)
+        clauses, params = records.where(filters, "?")
         if before_id is not None:
             clauses.append("f.id < ?")
             params.append(before_id)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"{_FEEDBACK_SELECT}{where} ORDER BY f.id DESC LIMIT ?"
-        return [_feedback(row) for row in self._query(sql, [*params, limit])]
+        return [records.feedback(row) for row in self._query(sql, [*params, limit])]
 
     def comments_to_rotate(
         self, current_key_id: str, after_id: int, limit: int
@@ -326,54 +310,7 @@ class SQLiteStore:
             " AND f.id > ? ORDER BY f.id LIMIT ?",
             (current_key_id, after_id, limit),
         )
-        return [_feedback(row) for row in rows]
-
-
-# --- row mapping ------------------------------------------------------------------------------
-
-
-def _histogram(values: Sequence[int]) -> tuple[int, int, int, int, int]:
-    one, two, three, four, five = values
-    return (one, two, three, four, five)
-
-
-def _aggregate(row: Row) -> TargetAggregate:
-    return TargetAggregate(
-        target=Target(row[0], row[1]),
-        count=row[2],
-        rating_sum=row[3],
-        histogram=_histogram(row[4:9]),
-        score=row[9],
-        trend_log2=row[10],
-    )
-
-
-def _feedback(row: Row) -> StoredFeedback:
-    return StoredFeedback(
-        id=row[0],
-        target=Target(row[1], row[2]),
-        client_hash=bytes(row[3]),
-        rating=row[4],
-        comment=SealedComment(row[6], bytes(row[5])) if row[5] is not None else None,
-        client_version=row[7],
-        locale=row[8],
-        hidden=bool(row[9]),
-        created_at=row[10],
-        submitted_at=row[11],
-    )
-
-
-def _where(filters: FeedbackFilter) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for name, clause in _FILTERS.items():
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(clause)
-            params.append(int(value) if isinstance(value, bool) else value)
-    if filters.has_comment is not None:
-        clauses.append("f.comment IS NOT NULL" if filters.has_comment else "f.comment IS NULL")
-    return clauses, params
+        return [records.feedback(row) for row in rows]
 
 
 # --- write operations (run by the writer thread, each in a savepoint of its transaction) ------

@@ -22,7 +22,7 @@ def main() -> int:
     except ConfigError as error:
         exit_on_config_error(PROGRAM, error)
     shared = settings.shared
-    configure_logging(PROGRAM, shared.environment, shared.log_level, shared.log_format)
+    configure_logging(PROGRAM, shared.log_environment, shared.log_level, shared.log_format)
 
     from sora.fileserver.app import create_app  # defines metrics: after prepare()
 

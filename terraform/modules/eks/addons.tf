@@ -5,6 +5,23 @@
 locals {
   addons_before_nodes = toset(["vpc-cni", "kube-proxy"])
 
+  # The VPC CNI enforces NetworkPolicies (its network policy agent on every node): the policies
+  # the operator writes (each service's port open to the ALB's subnets and its own platform only)
+  # take effect, as the seed's security groups did.
+  addon_configuration = merge(
+    { "vpc-cni" = jsonencode({ enableNetworkPolicy = "true" }) },
+    # Container Insights' Fluent Bit with the application pipeline given (the Sora services into
+    # their own log groups: module monitoring).
+    var.enable_container_insights && var.fluent_bit_application_config != null ? {
+      "amazon-cloudwatch-observability" = jsonencode({
+        containerLogs = {
+          enabled   = true
+          fluentBit = { config = { extraFiles = { "application-log.conf" = var.fluent_bit_application_config } } }
+        }
+      })
+    } : {},
+  )
+
   addons_after_nodes = merge(
     {
       "coredns"            = null
@@ -29,6 +46,7 @@ resource "aws_eks_addon" "before_nodes" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.key
   addon_version               = data.aws_eks_addon_version.this[each.key].version
+  configuration_values        = lookup(local.addon_configuration, each.key, null)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
@@ -42,6 +60,7 @@ resource "aws_eks_addon" "after_nodes" {
   addon_name                  = each.key
   addon_version               = data.aws_eks_addon_version.this[each.key].version
   service_account_role_arn    = each.value
+  configuration_values        = lookup(local.addon_configuration, each.key, null)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 

@@ -12,6 +12,13 @@ locals {
 
   control_plane_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
+  # How the cluster autoscaler finds this cluster's node groups (module cluster-autoscaler), and
+  # the condition of its IAM policy: it may resize only groups tagged owned by this cluster.
+  autoscaler_tags = {
+    "k8s.io/cluster-autoscaler/enabled"             = "true"
+    "k8s.io/cluster-autoscaler/${var.cluster_name}" = "owned"
+  }
+
   # Issuer without the scheme: the prefix of the claims ("<issuer>:sub") in IRSA trust policies.
   oidc_issuer = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
 }
@@ -277,7 +284,7 @@ resource "aws_eks_node_group" "this" {
     "sora.example.com/capacity-type" = lower(var.capacity_type)
   }
 
-  tags = var.tags
+  tags = merge(var.tags, local.autoscaler_tags)
 
   # The cluster autoscaler (or a person) changes the desired size; Terraform must not undo it.
   lifecycle {
@@ -286,4 +293,19 @@ resource "aws_eks_node_group" "this" {
   }
 
   depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+# Tags of a managed node group stay on the EKS object; the autoscaler reads them on the Auto
+# Scaling group behind it. (EKS sets the same two itself; setting them here keeps them true if
+# that ever changes, and they are the condition of the autoscaler's IAM policy.)
+resource "aws_autoscaling_group_tag" "autoscaler" {
+  for_each = local.autoscaler_tags
+
+  autoscaling_group_name = aws_eks_node_group.this.resources[0].autoscaling_groups[0].name
+
+  tag {
+    key                 = each.key
+    value               = each.value
+    propagate_at_launch = false
+  }
 }

@@ -70,3 +70,18 @@ output "addon_versions" {
     { for name, addon in aws_eks_addon.after_nodes : name => addon.addon_version },
   )
 }
+
+output "node_group_min_size" {
+  description = "Fewest nodes of the node group (the cluster autoscaler's floor)."
+  value       = aws_eks_node_group.this.scaling_config[0].min_size
+}
+
+output "node_group_max_size" {
+  description = "Most nodes of the node group (the cluster autoscaler's ceiling)."
+  value       = aws_eks_node_group.this.scaling_config[0].max_size
+}
+
+output "network_policy_enforced" {
+  description = "Whether the VPC CNI add-on enforces NetworkPolicies (enableNetworkPolicy)."
+  value       = jsondecode(aws_eks_addon.before_nodes["vpc-cni"].configuration_values).enableNetworkPolicy == "true"
+}

@@ -189,3 +189,9 @@ variable "enable_container_insights" {
   type        = bool
   default     = true
 }
+
+variable "fluent_bit_application_config" {
+  description = "Fluent Bit application-log.conf for the CloudWatch Observability add-on (output fluent_bit_application_config of module monitoring). null: the add-on's own."
+  type        = string
+  default     = null
+}

@@ -16,6 +16,21 @@ locals {
   # to. Created here first so that Terraform owns their retention and encryption.
   container_insights_log_groups = toset(["application", "dataplane", "host", "performance"])
 
+  # One log group per Sora service (the pods' app.kubernetes.io/component label), as the seed's
+  # per-service groups, plus one for a pod without the label; Fluent Bit writes to them and
+  # never creates groups, so the retention here is the one that applies.
+  service_log_group_prefix = "/sora/${var.environment}"
+  service_log_groups = {
+    for service in concat(var.log_services, ["other"]) : service => "${local.service_log_group_prefix}/${service}"
+  }
+
+  fluent_bit_application_config = templatefile("${path.module}/fluent-bit/application-log.conf.tftpl", {
+    namespace          = var.namespace
+    environment        = var.environment
+    log_group_prefix   = local.service_log_group_prefix
+    fallback_log_group = local.service_log_groups["other"]
+  })
+
   alarm_actions = [aws_sns_topic.alerts.arn]
 
   alb_enabled      = var.load_balancer_name != null
@@ -124,6 +139,17 @@ resource "aws_cloudwatch_log_group" "container_insights" {
   kms_key_id        = aws_kms_key.this.arn
 
   tags = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "service" {
+  #checkov:skip=CKV_AWS_338:Retention follows the seed's rule (30 days in prod, 7 elsewhere); longer keeping is a cost decision per environment.
+  for_each = local.service_log_groups
+
+  name              = each.value
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+
+  tags = merge(var.tags, { Service = each.key })
 }
 
 # --- Workload alarms (Container Insights) -----------------------------------------------------------

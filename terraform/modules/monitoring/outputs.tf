@@ -27,3 +27,13 @@ output "dashboard_name" {
   description = "Name of the CloudWatch dashboard."
   value       = aws_cloudwatch_dashboard.this.dashboard_name
 }
+
+output "service_log_group_names" {
+  description = "Log group of each Sora service (/sora/<environment>/<service>), and \"other\" for pods without a component label."
+  value       = { for service, group in aws_cloudwatch_log_group.service : service => group.name }
+}
+
+output "fluent_bit_application_config" {
+  description = "Fluent Bit application-log.conf for the CloudWatch Observability add-on: Sora pods into their service's log group, other containers as the add-on does."
+  value       = local.fluent_bit_application_config
+}

@@ -29,6 +29,27 @@ variable "namespace" {
   }
 }
 
+variable "environment" {
+  description = "Environment (dev, staging, prod): the service log groups are /sora/<environment>/<service>."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "log_services" {
+  description = "Sora services with a log group of their own: the values of the pods' app.kubernetes.io/component label."
+  type        = list(string)
+  default     = ["file-server", "feedback-api", "admin", "backup", "restore"]
+
+  validation {
+    condition     = alltrue([for service in var.log_services : can(regex("^[a-z][a-z0-9-]{0,62}$", service)) && service != "other"])
+    error_message = "log_services must be lowercase component names (\"other\" is the fallback group's)."
+  }
+}
+
 variable "workloads" {
   description = "Workloads to put CPU and memory alarms on: a short label (used in alarm names) to the pod name Container Insights reports, which is the owning Deployment's or StatefulSet's name."
   type        = map(string)
@@ -66,7 +87,7 @@ variable "alert_email" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep the Container Insights log groups (the seed: 30 in prod, 7 elsewhere)."
+  description = "Days to keep the service and Container Insights log groups (the seed: 30 in prod, 7 elsewhere)."
   type        = number
 
   validation {

@@ -18,6 +18,11 @@ output "public_subnet_ids" {
   value       = aws_subnet.public[*].id
 }
 
+output "public_subnet_cidrs" {
+  description = "CIDR blocks of the public subnets: where an internet-facing ALB's addresses (and so, with target type ip, the sources of its traffic to the pods) come from."
+  value       = aws_subnet.public[*].cidr_block
+}
+
 output "private_subnet_ids" {
   description = "IDs of the private subnets (EKS control-plane interfaces, nodes and pods)."
   value       = aws_subnet.private[*].id

@@ -4,7 +4,8 @@
 # StorageClass, the ALB.
 #
 # The generated values follow the SoraDeployment spec (crds/): environment, image,
-# fileServer.storage.s3 and fileServer.serviceAccount.annotations, feedbackApi.database,
+# fileServer.storage.s3 and fileServer.serviceAccount.annotations, feedbackApi.database (SQLite
+# on the StorageClass, or PostgreSQL through feedback_database_secret_name),
 # ingress, and the backup section (on, with its bucket, prefix and service account). If a chart's values
 # differ, switch generate_values off and pass complete values through operator_values /
 # platform_values.
@@ -31,6 +32,14 @@ locals {
     }
   }
 
+  # SQLite on a volume of the StorageClass, or PostgreSQL through the Secret the caller wrote.
+  feedback_database = var.feedback_database_secret_name == null ? {
+    storageClassName = var.storage_class_name
+    } : {
+    engine       = "postgresql"
+    urlSecretRef = { name = var.feedback_database_secret_name, key = "url" }
+  }
+
   platform_values = var.generate_values ? [yamlencode({
     environment = var.environment
     image = {
@@ -50,11 +59,7 @@ locals {
       }
     }
     feedbackApi = merge(
-      {
-        database = {
-          storageClassName = var.storage_class_name
-        }
-      },
+      { database = local.feedback_database },
       # Keys escrowed outside the cluster: the operator checks this Secret, never generates one.
       var.platform_secret_name == null ? {} : { existingSecret = var.platform_secret_name },
     )
@@ -63,6 +68,9 @@ locals {
       {
         enabled   = true
         className = var.ingress_class
+        # The ALB's subnets: the NetworkPolicies admit the service ports from these and from
+        # the platform's own pods only (and TRUSTED_PROXIES trusts them for X-Forwarded-For).
+        sourceCidrs = var.ingress_source_cidrs
         annotations = merge(
           { "alb.ingress.kubernetes.io/load-balancer-name" = var.load_balancer_name },
           var.ingress_annotations,

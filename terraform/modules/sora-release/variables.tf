@@ -155,6 +155,17 @@ variable "load_balancer_name" {
   }
 }
 
+variable "ingress_source_cidrs" {
+  description = "Where the ALB's traffic to the pods comes from (its subnets, with target type ip): the SoraDeployment's ingress.sourceCidrs. Empty: any source, which also opens the service ports to other namespaces."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for cidr in var.ingress_source_cidrs : can(cidrhost(cidr, 0)) && cidr != "0.0.0.0/0"])
+    error_message = "ingress_source_cidrs must be CIDR blocks, and not 0.0.0.0/0."
+  }
+}
+
 variable "ingress_host" {
   description = "Host name the Ingress answers (the seed's domain_name, e.g. api.sora.example.com). null: any host."
   type        = string
@@ -194,4 +205,15 @@ variable "platform_secret_name" {
   description = "A Kubernetes Secret managed outside the operator (synced from Secrets Manager: module platform-keys) with ENCRYPTION_KEY, IP_SALT and ADMIN_TOKEN; set as feedbackApi.existingSecret. null: the operator generates the Secret."
   type        = string
   default     = null
+}
+
+variable "feedback_database_secret_name" {
+  description = "Kubernetes Secret (key url) holding the feedback API's postgresql:// DATABASE_URL. Set: the feedback API runs on PostgreSQL (feedbackApi.database.engine postgresql, no volume). null: SQLite on a volume of storage_class_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.feedback_database_secret_name == null || can(regex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", var.feedback_database_secret_name))
+    error_message = "feedback_database_secret_name must be a valid Kubernetes Secret name."
+  }
 }

@@ -186,4 +186,27 @@ data "aws_iam_policy_document" "log_delivery" {
       values   = [module.files_bucket.arn, module.backup_bucket.arn]
     }
   }
+
+  # CloudFront standard logging (module cdn) delivers through CloudWatch Logs' delivery service,
+  # under its own prefix, for this account only.
+  dynamic "statement" {
+    for_each = var.cloudfront_log_prefix == null ? [] : [var.cloudfront_log_prefix]
+
+    content {
+      sid       = "CloudFrontAccessLogDelivery"
+      actions   = ["s3:PutObject"]
+      resources = ["${module.logs_bucket.arn}/${statement.value}/*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["delivery.logs.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
 }

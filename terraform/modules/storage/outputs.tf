@@ -18,6 +18,11 @@ output "backup_bucket_arn" {
   value       = module.backup_bucket.arn
 }
 
+output "access_log_bucket_arn" {
+  description = "ARN of the access-log bucket (CloudFront's logs go there too, under cloudfront_log_prefix)."
+  value       = module.logs_bucket.arn
+}
+
 output "access_log_bucket_name" {
   description = "Name of the bucket receiving the S3 server access logs."
   value       = module.logs_bucket.name

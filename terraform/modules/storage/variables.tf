@@ -106,3 +106,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cloudfront_log_prefix" {
+  description = "Prefix under which CloudFront's standard logs (module cdn) may be delivered into the access-log bucket. null: no CloudFront logs."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudfront_log_prefix == null || can(regex("^[a-z0-9][a-z0-9-]*$", coalesce(var.cloudfront_log_prefix, "x")))
+    error_message = "cloudfront_log_prefix must be lowercase letters, digits and hyphens, or null."
+  }
+}

@@ -45,6 +45,10 @@ mock_provider "aws" {
   }
 }
 
+mock_provider "aws" {
+  alias = "us_east_1"
+}
+
 mock_provider "kubernetes" {}
 
 mock_provider "helm" {}
@@ -270,4 +274,124 @@ run "deploying_the_charts_needs_an_image_tag" {
   }
 
   expect_failures = [var.image_tag]
+}
+
+run "nodes_autoscale_to_hold_the_file_servers" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition     = length(module.cluster_autoscaler) == 1
+    error_message = "The cluster autoscaler must be installed by default."
+  }
+
+  assert {
+    condition     = module.eks.node_group_min_size == 2 && module.eks.node_group_max_size == 8
+    error_message = "prod nodes scale between 2 and 8 (room for 10 file servers, docs/autoscaling.md)."
+  }
+
+  assert {
+    condition     = module.cluster_autoscaler[0].image_tag == "v1.35.0"
+    error_message = "The autoscaler's minor version must be the cluster's."
+  }
+}
+
+run "ci_roles_are_named_from_delivery_json" {
+  command = plan
+
+  variables {
+    environment       = "prod"
+    github_repository = "example/sora"
+  }
+
+  assert {
+    condition     = module.github_ci[0].push_role_name == "sora-prod-github-push"
+    error_message = "The push role is <project>-<environment>-<roles.push of terraform/delivery.json>."
+  }
+
+  assert {
+    condition     = module.github_ci[0].deploy_role_name == "sora-prod-github-deploy"
+    error_message = "The deploy role is <project>-<environment>-<roles.deploy of terraform/delivery.json>."
+  }
+
+  assert {
+    condition     = keys(output.ecr_repository_urls) == ["operator", "services"]
+    error_message = "One repository per image of terraform/delivery.json."
+  }
+}
+
+run "ci_roles_are_off_without_a_repository" {
+  command = plan
+
+  variables {
+    environment = "dev"
+  }
+
+  assert {
+    condition     = length(module.github_ci) == 0 && output.github_ci_roles == null
+    error_message = "No CI roles unless github_repository is set."
+  }
+}
+
+run "network_policies_are_enforced_and_admit_the_alb" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition     = module.eks.network_policy_enforced
+    error_message = "The VPC CNI add-on must run with enableNetworkPolicy."
+  }
+
+  assert {
+    condition     = output.soradeployment_settings.ingress_source_cidrs == ["10.0.1.0/24", "10.0.2.0/24"]
+    error_message = "The ALB's source ranges default to the public subnets."
+  }
+}
+
+run "every_service_logs_into_its_own_group" {
+  command = plan
+
+  variables {
+    environment = "staging"
+  }
+
+  assert {
+    condition     = output.service_log_group_names["file-server"] == "/sora/staging/file-server" && output.service_log_group_names["feedback-api"] == "/sora/staging/feedback-api"
+    error_message = "Each service logs into /sora/<environment>/<service>."
+  }
+
+  assert {
+    condition     = strcontains(module.monitoring.fluent_bit_application_config, "log_group_template  /sora/staging/$kubernetes['labels']['app.kubernetes.io/component']")
+    error_message = "Fluent Bit must route the Sora pods by their component label."
+  }
+}
+
+run "the_cdn_is_off_by_default" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition     = length(module.cdn) == 0 && output.cdn == null
+    error_message = "CloudFront must be off unless cdn_enabled is set."
+  }
+}
+
+run "the_cdn_needs_an_origin_name" {
+  command = plan
+
+  variables {
+    environment = "prod"
+    cdn_enabled = true
+  }
+
+  expect_failures = [var.cdn_origin_domain_name]
 }

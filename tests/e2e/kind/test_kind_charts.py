@@ -81,6 +81,8 @@ def test_two_helm_installs_give_a_ready_platform(
             "--reuse-values",
             "--set",
             "fileServer.replicas=2",
+            "--set",
+            "fileServer.autoscaling.enabled=false",
         )
         sora_kind_cluster.kubectl(
             "wait",

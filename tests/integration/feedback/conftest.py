@@ -6,14 +6,17 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import requests
 
 from tests.support.catalog import catalog_server, write_catalog
+from tests.support.postgres import PostgresServer
 from tests.support.processes import Service, free_port, program, running
 
 ADMIN_TOKEN = "integration-admin-token-5d8e1b"
@@ -29,6 +32,7 @@ GENEROUS_LIMITS = {
     "RATE_LIMIT_READ_PER_MINUTE": "6000000",
     "RATE_LIMIT_READ_BURST": "100000",
 }
+ENGINES = ("sqlite", "postgresql")
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 _addresses = itertools.count(1)
 
@@ -58,7 +62,7 @@ def server_env(tmp: Path, catalog_url: str, **extra: str) -> dict[str, str]:
         **GENEROUS_LIMITS,
         "LOG_FORMAT": "json",
         "TRUSTED_PROXIES": "127.0.0.1/32",
-        "DATABASE_PATH": str(tmp / "feedback.db"),
+        "DATABASE_PATH": str(tmp / "feedback.db"),  # unless DATABASE_URL in extra
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
         "FILE_SERVER_URL": catalog_url,
         **extra,
@@ -74,12 +78,53 @@ def feedback_server(tmp: Path, catalog_url: str, **extra: str) -> Iterator[Servi
         yield svc
 
 
+@dataclass(frozen=True)
+class Database:
+    """A new, empty database for one server: its settings, and where it lies at rest."""
+
+    env: dict[str, str]
+    files: Callable[[], list[Path]]
+
+
+NewDatabase = Callable[[Path], Database]
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The contract suite runs once per database engine."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
-    """One server shared by the contract tests; each test uses its own targets and clients."""
+def new_database(engine: str, request: pytest.FixtureRequest) -> NewDatabase:
+    """Makes a database of ``engine`` for a server whose files go to ``tmp``."""
+    if engine == "sqlite":
+
+        def sqlite_database(tmp: Path) -> Database:
+            path = tmp / "feedback.db"
+            wal = path.with_name(path.name + "-wal")
+            return Database({"DATABASE_PATH": str(path)}, lambda: [path, wal])
+
+        return sqlite_database
+    server: PostgresServer = request.getfixturevalue("postgres")
+
+    def postgres_database(tmp: Path) -> Database:
+        env = {"DATABASE_URL": server.create_database(), "DATABASE_TIMEOUT_SECONDS": "2"}
+        return Database(env, lambda: [p for p in server.data_dir.rglob("*") if p.is_file()])
+
+    return postgres_database
+
+
+@pytest.fixture(scope="session")
+def api(
+    tmp_path_factory: pytest.TempPathFactory, catalog: Service, new_database: NewDatabase
+) -> Iterator[Service]:
+    """One server per engine shared by the contract tests; each test uses its own targets
+    and clients. ``extra["database"]``: the :class:`Database` it writes to."""
     tmp = tmp_path_factory.mktemp("feedback-api")
-    with feedback_server(tmp, catalog.url) as service:
-        service.extra["database"] = tmp / "feedback.db"
+    database = new_database(tmp)
+    with feedback_server(tmp, catalog.url, **database.env) as service:
+        service.extra["database"] = database
         yield service
 
 
@@ -175,3 +220,69 @@ def recount(database: Path) -> dict[str, Any]:
 def rows(database: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def pg_rows(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def pg_aggregates(url: str) -> dict[str, Any]:
+    """What the PostgreSQL store keeps up to date on each write (shards added up)."""
+    with psycopg.connect(url) as conn:
+
+        def query(sql: str) -> list[tuple[Any, ...]]:
+            return sorted(tuple(row) for row in conn.execute(sql).fetchall())
+
+        return {
+            "targets": query(
+                "SELECT target_type, target_id, count, rating_sum, r1, r2, r3, r4, r5"
+                " FROM targets WHERE count > 0"
+            ),
+            "kinds": query(
+                "SELECT target_type, sum(count)::bigint, sum(rating_sum)::bigint,"
+                " sum(r1)::bigint, sum(r2)::bigint, sum(r3)::bigint, sum(r4)::bigint,"
+                " sum(r5)::bigint, sum(targets)::bigint FROM kinds GROUP BY target_type"
+            ),
+            "days": query(
+                "SELECT day, sum(count)::bigint, sum(rating_sum)::bigint FROM days"
+                " GROUP BY day HAVING sum(count) > 0"
+            ),
+            "target_days": query(
+                "SELECT t.target_type, t.target_id, d.day, d.count, d.rating_sum"
+                " FROM target_days d JOIN targets t ON t.id = d.target_ref"
+            ),
+        }
+
+
+def pg_recount(url: str) -> dict[str, Any]:
+    """The same figures computed from the visible feedback rows, independently of the store."""
+    visible = "FROM feedback f JOIN targets t ON t.id = f.target_ref WHERE NOT f.hidden"
+    day = "to_char(to_timestamp(f.submitted_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    stars = ", ".join(f"count(*) FILTER (WHERE f.rating = {star})" for star in range(1, 6))
+    with psycopg.connect(url) as conn:
+
+        def query(sql: str) -> list[tuple[Any, ...]]:
+            return sorted(tuple(row) for row in conn.execute(sql).fetchall())
+
+        kinds = {
+            row[0]: row
+            for row in query(
+                f"SELECT t.target_type, count(*), sum(f.rating)::bigint, {stars},"
+                f" count(DISTINCT f.target_ref) {visible} GROUP BY 1"
+            )
+        }
+        return {
+            "targets": query(
+                f"SELECT t.target_type, t.target_id, count(*), sum(f.rating)::bigint, {stars}"
+                f" {visible} GROUP BY t.id"
+            ),
+            "kinds": sorted(
+                kinds.get(kind, (kind, 0, 0, 0, 0, 0, 0, 0, 0)) for kind in ("extension", "layout")
+            ),
+            "days": query(f"SELECT {day}, count(*), sum(f.rating)::bigint {visible} GROUP BY 1"),
+            "target_days": query(
+                f"SELECT t.target_type, t.target_id, {day}, count(*), sum(f.rating)::bigint"
+                f" {visible} GROUP BY t.id, 3"
+            ),
+        }

@@ -1,13 +1,21 @@
-"""Nothing personal at rest or in the logs: comments encrypted, addresses only as salted hashes."""
+"""Nothing personal at rest or in the logs: comments encrypted, addresses only as salted hashes.
+
+On either engine: the SQLite file and its WAL, or every file of the PostgreSQL cluster.
+"""
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import requests
 
-from tests.integration.feedback.conftest import ADMIN, new_target_id, post_feedback, rating
+from tests.integration.feedback.conftest import (
+    ADMIN,
+    Database,
+    new_target_id,
+    post_feedback,
+    rating,
+)
 from tests.support.processes import Service
 
 ADDRESS = "203.0.113.77"  # TEST-NET-3, sent through the trusted proxy (127.0.0.1)
@@ -31,10 +39,9 @@ def test_the_database_files_and_logs_hold_neither_the_comment_nor_the_client_add
     assert listed["items"][0]["comment"] == comment
 
     database = api.extra["database"]
-    assert isinstance(database, Path)
-    files = [database, database.with_name(database.name + "-wal"), api.log_path]
-    scanned = [path for path in files if path.exists()]
-    assert database.with_name(database.name + "-wal") in scanned  # the write is in the WAL
+    assert isinstance(database, Database)
+    scanned = [path for path in [*database.files(), api.log_path] if path.exists()]
+    assert len(scanned) > 1  # the database's files, not only the log
     for path in scanned:
         data = path.read_bytes()
         for needle in [*forms(comment), *forms(ADDRESS), comment[-16:].encode()]:

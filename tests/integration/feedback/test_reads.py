@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.feedback.conftest import feedback_server, post_feedback, rating
+from tests.integration.feedback.conftest import NewDatabase, feedback_server, post_feedback, rating
 from tests.support.processes import Service
 
 # target id -> ratings, one client each
@@ -22,9 +22,11 @@ LAYOUTS = {"grid": [4, 4, 3], "stack": [2]}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterator[Service]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, catalog: Service, new_database: NewDatabase
+) -> Iterator[Service]:
     tmp: Path = tmp_path_factory.mktemp("feedback-reads")
-    with feedback_server(tmp, catalog.url) as service:
+    with feedback_server(tmp, catalog.url, **new_database(tmp).env) as service:
         for kind, targets in (("extension", EXTENSIONS), ("layout", LAYOUTS)):
             for target_id, values in targets.items():
                 for value in values:

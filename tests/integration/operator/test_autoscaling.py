@@ -8,7 +8,7 @@ also shows that the window is derived from the clock, not remembered.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -48,10 +48,23 @@ def _offset_to(hour: int) -> str:
     )
 
 
+def _offset_to_wednesday(hour: int) -> str:
+    """Seconds to add to the real clock so that it reads this week's Wednesday, ``hour``:00 UTC
+    (the prod night window fires on weekdays only)."""
+    now = datetime.now(UTC)
+    wednesday = now + timedelta(days=2 - now.weekday())
+    moment = wednesday.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return str(round((moment - now).total_seconds()))
+
+
 def _apply(kube_cluster: KubeCluster, namespace: str, file_server: dict[str, Any]) -> None:
     kube_cluster.apply(
         sora_deployment(NAME, namespace, {"environment": "dev", "fileServer": file_server})
     )
+
+
+def _apply_spec(kube_cluster: KubeCluster, namespace: str, spec: dict[str, Any]) -> None:
+    kube_cluster.apply(sora_deployment(NAME, namespace, spec))
 
 
 def _hpa(admin: KubeClient, namespace: str) -> dict[str, Any] | None:
@@ -82,6 +95,48 @@ def _operator_owns_replicas(deployment: dict[str, Any]) -> bool:
         and "f:replicas" in ((entry.get("fieldsV1") or {}).get("f:spec") or {})
         for entry in deployment["metadata"].get("managedFields") or []
     )
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging"])
+def test_a_platform_without_autoscaling_values_autoscales_one_to_three(
+    kube_cluster: KubeCluster,
+    admin: KubeClient,
+    start_operator: StartOperator,
+    kube_namespace: str,
+    environment: str,
+) -> None:
+    start_operator(kube_namespace)
+    _apply_spec(kube_cluster, kube_namespace, {"environment": environment})
+    hpa = _bounds(admin, kube_namespace, (1, 3))
+    assert hpa["spec"]["scaleTargetRef"]["name"] == f"{NAME}-file-server"
+    status = wait_for(lambda: _status(admin, kube_namespace), 30, "status.autoscaling")
+    assert status == {"activeWindow": "", "minReplicas": 1, "maxReplicas": 3}
+
+
+def test_prod_without_autoscaling_values_runs_the_seeds_day_and_night_windows(
+    kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
+) -> None:
+    night = start_operator(
+        kube_namespace, SORA_OPERATOR_CLOCK_OFFSET_SECONDS=_offset_to_wednesday(23)
+    )
+    _apply_spec(kube_cluster, kube_namespace, {"environment": "prod"})
+    _bounds(admin, kube_namespace, (1, 5))
+    status = wait_for(
+        lambda: (s := _status(admin, kube_namespace)).get("activeWindow") == "night" and s,
+        30,
+        "the night window",
+    )
+    assert status["windowSince"].endswith("T22:00:00Z")
+    night.stop()
+
+    start_operator(kube_namespace, SORA_OPERATOR_CLOCK_OFFSET_SECONDS=_offset_to_wednesday(12))
+    _bounds(admin, kube_namespace, (2, 10))
+    status = wait_for(
+        lambda: (s := _status(admin, kube_namespace)).get("activeWindow") == "day" and s,
+        30,
+        "the day window",
+    )
+    assert status["windowSince"].endswith("T06:00:00Z")
 
 
 def test_the_hpa_is_accepted_with_the_expected_metrics_and_behavior(
@@ -205,7 +260,7 @@ def test_turning_autoscaling_on_keeps_the_count_and_off_restores_replicas(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
     start_operator(kube_namespace)
-    _apply(kube_cluster, kube_namespace, {"replicas": 3})
+    _apply(kube_cluster, kube_namespace, {"replicas": 3, "autoscaling": {"enabled": False}})
     wait_for(
         lambda: (_deployment(admin, kube_namespace) or {}).get("spec", {}).get("replicas") == 3,
         60,

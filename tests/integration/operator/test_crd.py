@@ -44,7 +44,11 @@ def test_the_api_server_fills_in_the_crd_defaults(
     spec = stored["spec"]
     assert spec["ingress"] == {"enabled": True, "className": "alb"}
     assert spec["fileServer"]["storage"] == {"type": "local"}
-    assert spec["feedbackApi"]["database"] == {"retainOnDelete": True}
+    assert spec["feedbackApi"]["database"] == {
+        "retainOnDelete": True,
+        "engine": "sqlite",
+        "dataCopied": False,
+    }
 
 
 def test_an_unknown_environment_is_refused_with_the_allowed_values(
@@ -87,6 +91,50 @@ def test_feedback_api_autoscaling_is_refused_with_the_reason(
 ) -> None:
     spec = {"environment": "prod", "feedbackApi": {"autoscaling": {"enabled": True}}}
     assert "feedbackApi cannot autoscale" in _refusal(kube_cluster, namespace, spec)
+
+
+POSTGRESQL = {"engine": "postgresql", "urlSecretRef": {"name": "shop-database"}}
+
+
+def test_several_feedback_api_replicas_and_autoscaling_are_accepted_on_postgresql(
+    kube_cluster: KubeCluster, namespace: str
+) -> None:
+    spec = {
+        "environment": "prod",
+        "feedbackApi": {"replicas": 3, "autoscaling": {"enabled": True}, "database": POSTGRESQL},
+    }
+    kube_cluster.apply(sora_deployment("on-postgres", namespace, spec))
+
+
+@pytest.mark.parametrize(
+    ("database", "reason"),
+    [
+        ({"engine": "postgresql"}, "engine postgresql requires database.urlSecretRef"),
+        ({"urlSecretRef": {"name": "x"}}, "urlSecretRef is for engine postgresql only"),
+        ({**POSTGRESQL, "size": "5Gi"}, "PostgreSQL has no volume here"),
+    ],
+)
+def test_impossible_database_combinations_are_refused_with_the_reason(
+    kube_cluster: KubeCluster, namespace: str, database: dict[str, Any], reason: str
+) -> None:
+    spec = {"environment": "prod", "feedbackApi": {"database": database}}
+    assert reason in _refusal(kube_cluster, namespace, spec)
+
+
+def test_a_change_of_engine_is_refused_unless_the_data_was_copied(
+    kube_cluster: KubeCluster, namespace: str
+) -> None:
+    kube_cluster.apply(sora_deployment("moving", namespace, {"environment": "prod"}))
+    moved = {"environment": "prod", "feedbackApi": {"database": POSTGRESQL}}
+    assert "cannot change while the feedback is in the old engine's database" in _refusal(
+        kube_cluster, namespace, moved, name="moving"
+    )
+    copied = {**POSTGRESQL, "dataCopied": True}
+    kube_cluster.apply(
+        sora_deployment(
+            "moving", namespace, {"environment": "prod", "feedbackApi": {"database": copied}}
+        )
+    )
 
 
 def test_presigned_redirects_on_local_storage_are_refused(

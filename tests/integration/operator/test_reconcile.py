@@ -168,7 +168,9 @@ def test_a_deleted_child_comes_back(
 def test_an_edited_child_is_put_back(
     kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
 ) -> None:
-    _ready(kube_cluster, admin, start_operator, kube_namespace)
+    # Fixed replicas: the operator owns the count (by default an HPA does).
+    fixed = {"autoscaling": {"enabled": False}}
+    _ready(kube_cluster, admin, start_operator, kube_namespace, fileServer=fixed)
     kube_cluster.kubectl(
         "scale", "deployment", f"{NAME}-file-server", "--replicas=4", "-n", kube_namespace
     )
@@ -177,6 +179,17 @@ def test_an_edited_child_is_put_back(
         20,
         "replicas to be put back to 1",
     )
+
+
+def test_the_pods_configuration_names_the_real_environment(
+    kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
+) -> None:
+    _ready(kube_cluster, admin, start_operator, kube_namespace, environment="staging")
+    for component in ("file-server", "feedback-api"):
+        config = admin.get(ObjectRef("ConfigMap", kube_namespace, f"{NAME}-{component}"))
+        assert config is not None
+        assert config["data"]["SORA_DEPLOYMENT_ENV"] == "staging"
+        assert config["data"]["SORA_ENV"] == "production"
 
 
 def test_an_edited_configmap_value_is_put_back(
@@ -206,7 +219,11 @@ def test_a_spec_change_rolls_out_the_new_configuration(
 ) -> None:
     _ready(kube_cluster, admin, start_operator, kube_namespace)
     before = _deployment(admin, kube_namespace, "file-server")
-    _create(kube_cluster, kube_namespace, fileServer={"cacheSize": "2Gi", "replicas": 2})
+    _create(
+        kube_cluster,
+        kube_namespace,
+        fileServer={"cacheSize": "2Gi", "replicas": 2, "autoscaling": {"enabled": False}},
+    )
 
     def rolled_out() -> bool:
         after = _deployment(admin, kube_namespace, "file-server")
@@ -382,7 +399,11 @@ def test_two_soradeployments_in_two_namespaces_do_not_interfere(
     try:
         start_operator(kube_namespace, other)
         kube_cluster.apply(sora_deployment(NAME, kube_namespace, {"environment": "dev"}))
-        kube_cluster.apply(sora_deployment(NAME, other, {"environment": "prod"}))
+        # Fixed replicas: the prod defaults' count (2) is reached at once, not by the HPA later.
+        fixed = {"autoscaling": {"enabled": False}}
+        kube_cluster.apply(
+            sora_deployment(NAME, other, {"environment": "prod", "fileServer": fixed})
+        )
         first, second = wait_ready(admin, kube_namespace, NAME), wait_ready(admin, other, NAME)
         assert (
             first["status"]["fileServer"]["ready"],

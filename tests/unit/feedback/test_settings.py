@@ -88,6 +88,25 @@ def test_the_catalog_may_not_expire_before_it_is_refreshed() -> None:
         settings(CATALOG_TTL_SECONDS="60", CATALOG_MAX_AGE_SECONDS="30")
 
 
+def test_sqlite_is_the_engine_unless_a_database_url_is_given() -> None:
+    assert settings().storage.engine == "sqlite"
+    chosen = settings(DATABASE_URL="postgresql://sora:secret@db.internal:5432/feedback").storage
+    assert chosen.engine == "postgresql"
+    assert chosen.database_url == "postgresql://sora:secret@db.internal:5432/feedback"
+
+
+def test_a_database_url_of_another_kind_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL must be a postgresql:// URL"):
+        settings(DATABASE_URL="mysql://db/feedback")
+
+
+def test_the_database_is_named_in_messages_without_its_password() -> None:
+    from sora.feedback import engines
+
+    storage = settings(DATABASE_URL="postgresql://sora:s3cret@db.internal:5432/feedback").storage
+    assert engines.describe(storage) == "DATABASE_URL=postgresql://sora@db.internal:5432/feedback"
+
+
 def test_the_api_runs_one_worker_with_threads_by_default() -> None:
     loaded = settings()
     assert (loaded.server.workers, loaded.server.threads) == (1, 8)
@@ -102,3 +121,8 @@ def test_more_than_one_worker_is_refused_naming_the_variable(workers: str) -> No
         ConfigError, match=f"^WEB_CONCURRENCY must be 1 .*got {workers}.*WEB_THREADS"
     ):
         settings(WEB_CONCURRENCY=workers)
+
+
+def test_on_postgresql_several_workers_are_allowed() -> None:
+    url = "postgresql://sora@db.internal:5432/feedback"
+    assert settings(DATABASE_URL=url, WEB_CONCURRENCY="3").server.workers == 3

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from sora_operator.builders import configmap, networkpolicies, pdb, pvc, secret, serviceaccounts
+from sora_operator.builders import (
+    backup,
+    configmap,
+    networkpolicies,
+    pdb,
+    pvc,
+    secret,
+    serviceaccounts,
+)
 from sora_operator.builders import services as service_builders
 from sora_operator.builders.desired import desired_state
 from sora_operator.objects import ObjectRef, ref_of
@@ -58,6 +66,18 @@ def test_trusted_proxies_are_the_load_balancer_cidrs_when_given() -> None:
 
 def test_services_run_in_production_mode_in_every_environment() -> None:
     assert configmap.feedback_api_configmap(sora("dev"))["data"]["SORA_ENV"] == "production"
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_every_service_and_the_backups_log_the_real_environment(environment: str) -> None:
+    platform = sora(environment, backup={"enabled": True, "bucket": "b"})
+    for built in (
+        configmap.file_server_configmap(platform),
+        configmap.feedback_api_configmap(platform),
+    ):
+        assert built["data"]["SORA_DEPLOYMENT_ENV"] == environment
+    backup_env = {item["name"]: item["value"] for item in backup.environment(platform)}
+    assert backup_env["SORA_DEPLOYMENT_ENV"] == environment
 
 
 def test_feedback_config_holds_the_database_path_and_no_secret() -> None:
@@ -233,19 +253,23 @@ def test_policies_restrict_ingress_only() -> None:
 # -- PodDisruptionBudgets -------------------------------------------------------------
 
 
+FIXED_REPLICAS = {"autoscaling": {"enabled": False}}
+
+
 def test_several_file_servers_keep_at_least_one_during_disruptions() -> None:
-    budget = pdb.file_server_budget(sora("prod"))
+    budget = pdb.file_server_budget(sora("prod", fileServer=FIXED_REPLICAS))
     assert budget is not None
     assert budget["spec"]["minAvailable"] == 1
     assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
 
 
 def test_a_single_file_server_gets_no_budget_that_would_block_drains() -> None:
-    assert pdb.file_server_budget(sora("dev")) is None
+    assert pdb.file_server_budget(sora("dev", fileServer=FIXED_REPLICAS)) is None
 
 
 def test_an_autoscaled_file_server_gets_a_budget() -> None:
-    assert pdb.file_server_budget(sora("dev", fileServer={"autoscaling": {"enabled": True}}))
+    # Autoscaling is the default in every environment, as in the seed.
+    assert pdb.file_server_budget(sora("dev"))
 
 
 def test_several_admin_panels_keep_one_and_a_single_one_gets_no_budget() -> None:
@@ -269,17 +293,19 @@ def test_desired_state_has_every_child_of_a_prod_platform() -> None:
         + ["Service"] * 2
         + ["Deployment"] * 2
         + ["NetworkPolicy"] * 2
-        + ["PodDisruptionBudget", "Ingress"]
+        + ["PodDisruptionBudget", "Ingress", "HorizontalPodAutoscaler"]
     )
 
 
 def test_turned_off_children_are_listed_as_absent() -> None:
-    state = desired_state(sora("dev", ingress={"enabled": False}))
+    state = desired_state(sora("dev", ingress={"enabled": False}, fileServer=FIXED_REPLICAS))
     assert set(state.absent) == {
         ObjectRef("Ingress", "sora-prod", "shop"),
         ObjectRef("PodDisruptionBudget", "sora-prod", "shop-file-server"),
         ObjectRef("PodDisruptionBudget", "sora-prod", "shop-admin"),
         ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server"),
+        ObjectRef("PodDisruptionBudget", "sora-prod", "shop-feedback-api"),
+        ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-feedback-api"),
         ObjectRef("ServiceAccount", "sora-prod", "shop-backup"),
         ObjectRef("CronJob", "sora-prod", "shop-backup"),
         ObjectRef("ServiceMonitor", "sora-prod", "shop-file-server"),

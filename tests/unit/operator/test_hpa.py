@@ -45,6 +45,11 @@ def autoscaled(environment: str = "prod", **autoscaling: Any) -> Any:
     return sora(environment, fileServer={"autoscaling": {"enabled": True, **autoscaling}})
 
 
+def fixed(environment: str = "prod") -> Any:
+    """A file server with autoscaling turned off (it is on by default)."""
+    return sora(environment, fileServer={"autoscaling": {"enabled": False}})
+
+
 def built(environment: str = "prod", bounds: Bounds | None = None, **autoscaling: Any) -> Any:
     platform = autoscaled(environment, **autoscaling)
     scaling = platform.file_server.autoscaling
@@ -81,7 +86,31 @@ def test_defaults_are_the_seeds_targets_and_cooldowns() -> None:
     assert not scaling.requests_per_second.enabled
     assert scaling.scale_up_stabilization_seconds == 300
     assert scaling.scale_down_stabilization_seconds == 300
-    assert scaling.windows == ()
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"), [("prod", (2, 10)), ("staging", (1, 3)), ("dev", (1, 3))]
+)
+def test_the_file_server_autoscales_without_any_values(
+    environment: str, expected: tuple[int, int]
+) -> None:
+    scaling = sora(environment).file_server.autoscaling
+    assert scaling.enabled
+    assert (scaling.min_replicas, scaling.max_replicas) == expected
+    assert hpa.file_server_autoscaler(sora(environment), Bounds(*expected)) is not None
+
+
+def test_prod_shrinks_at_night_by_default_and_other_environments_do_not() -> None:
+    assert sora("prod").file_server.autoscaling.windows == (
+        ScalingWindow("night", "0 22 * * 1-5", 1, 5, "UTC"),
+        ScalingWindow("day", "0 6 * * *", 2, 10, "UTC"),
+    )
+    assert sora("dev").file_server.autoscaling.windows == ()
+    assert sora("staging").file_server.autoscaling.windows == ()
+
+
+def test_an_empty_schedule_list_turns_the_prod_windows_off() -> None:
+    assert autoscaled("prod", schedules=[]).file_server.autoscaling.windows == ()
 
 
 def test_schedules_are_parsed_with_utc_as_the_default_time_zone() -> None:
@@ -136,7 +165,7 @@ def test_impossible_autoscaling_is_a_spec_error(autoscaling: dict[str, Any], mes
 
 
 def test_no_hpa_while_autoscaling_is_off() -> None:
-    platform = sora("prod")
+    platform = fixed("prod")
     assert hpa.file_server_autoscaler(platform, Bounds(2, 10)) is None
 
 
@@ -204,7 +233,7 @@ def test_behavior_follows_the_spec() -> None:
 
 def test_the_deployment_sets_replicas_only_without_an_autoscaler() -> None:
     assert "replicas" not in fileserver.file_server_deployment(autoscaled(), "c")["spec"]
-    assert fileserver.file_server_deployment(sora("prod"), "c")["spec"]["replicas"] == 2
+    assert fileserver.file_server_deployment(fixed("prod"), "c")["spec"]["replicas"] == 2
 
 
 def test_desired_state_lists_the_hpa_or_its_absence() -> None:
@@ -212,7 +241,7 @@ def test_desired_state_lists_the_hpa_or_its_absence() -> None:
     (manifest,) = [m for m in on.manifests if m["kind"] == "HorizontalPodAutoscaler"]
     assert manifest["spec"]["minReplicas"] == 1
     assert HPA not in on.absent
-    off = desired_state(sora("prod"))
+    off = desired_state(fixed("prod"))
     assert HPA in off.absent
     assert "HorizontalPodAutoscaler" not in {m["kind"] for m in off.manifests}
 
@@ -229,10 +258,10 @@ def test_an_autoscaled_file_server_budget_never_blocks_a_single_pod_drain() -> N
 
 
 def test_fixed_replicas_keep_min_available_one() -> None:
-    budget = pdb.file_server_budget(sora("prod"))
+    budget = pdb.file_server_budget(fixed("prod"))
     assert budget is not None
     assert budget["spec"] == {**budget["spec"], "minAvailable": 1}
-    assert pdb.file_server_budget(sora("dev")) is None
+    assert pdb.file_server_budget(fixed("dev")) is None
 
 
 # -- Handing replicas over to the HPA ------------------------------------------------
@@ -262,8 +291,8 @@ def test_replicas_are_handed_over_when_the_operator_still_owns_them() -> None:
     assert needs_handover(desired, _live_deployment(), "sora-operator")
     assert not needs_handover(desired, _live_deployment("kube-controller-manager"), "sora-operator")
     assert not needs_handover(desired, _live_deployment(operation="Update"), "sora-operator")
-    fixed = fileserver.file_server_deployment(sora("prod"), "c")
-    assert not needs_handover(fixed, _live_deployment(), "sora-operator")
+    fixed_count = fileserver.file_server_deployment(fixed("prod"), "c")
+    assert not needs_handover(fixed_count, _live_deployment(), "sora-operator")
 
 
 def test_the_handover_applies_only_the_live_count() -> None:
@@ -324,7 +353,10 @@ def test_turning_autoscaling_off_deletes_the_hpa_and_clears_the_status() -> None
     cluster = FakeCluster()
     first = _reconciler(cluster, "2026-01-15T12:00:00Z").reconcile(_seed_body())
     assert HPA in cluster.objects
-    off = body({"environment": "prod"}, status=first.status)
+    off = body(
+        {"environment": "prod", "fileServer": {"autoscaling": {"enabled": False}}},
+        status=first.status,
+    )
     outcome = _reconciler(cluster, "2026-01-15T12:00:05Z").reconcile(off)
     assert HPA not in cluster.objects
     assert ("delete", HPA) in cluster.writes
@@ -334,7 +366,8 @@ def test_turning_autoscaling_off_deletes_the_hpa_and_clears_the_status() -> None
 
 def test_the_reconcile_hands_replicas_over_before_dropping_them() -> None:
     cluster, handover = FakeCluster(), FakeCluster()
-    _reconciler(cluster, "2026-01-15T12:00:00Z", handover).reconcile(body({"environment": "prod"}))
+    fixed_body = body({"environment": "prod", "fileServer": {"autoscaling": {"enabled": False}}})
+    _reconciler(cluster, "2026-01-15T12:00:00Z", handover).reconcile(fixed_body)
     live = cluster.objects[DEPLOYMENT]
     live["spec"]["replicas"] = 3
     live["metadata"]["managedFields"] = _live_deployment()["metadata"]["managedFields"]

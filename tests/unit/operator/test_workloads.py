@@ -28,13 +28,13 @@ def test_file_server_runs_the_file_server_on_port_3000() -> None:
     assert env_value(deployment, "PORT") == "3000"
 
 
-def test_file_server_replicas_follow_the_spec() -> None:
-    assert file_server_deployment(sora("prod"), "abc")["spec"]["replicas"] == 2
+def test_file_server_replicas_follow_the_spec_without_autoscaling() -> None:
+    platform = sora("prod", fileServer={"autoscaling": {"enabled": False}})
+    assert file_server_deployment(platform, "abc")["spec"]["replicas"] == 2
 
 
-def test_file_server_leaves_replicas_to_the_autoscaler_when_autoscaled() -> None:
-    platform = sora("prod", fileServer={"autoscaling": {"enabled": True}})
-    assert "replicas" not in file_server_deployment(platform, "abc")["spec"]
+def test_file_server_leaves_replicas_to_the_autoscaler_by_default() -> None:
+    assert "replicas" not in file_server_deployment(sora("prod"), "abc")["spec"]
 
 
 def test_file_server_rolls_out_without_dropping_below_the_desired_count() -> None:

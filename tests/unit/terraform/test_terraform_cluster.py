@@ -101,7 +101,13 @@ def test_alarms_match_the_seed_thresholds(tree: TerraformTree) -> None:
 
 
 def test_every_alarm_notifies_the_alerts_topic(tree: TerraformTree) -> None:
-    alarms = list(tree.blocks("resource", "aws_cloudwatch_metric_alarm"))
+    """The monitoring module's alarms (modules/postgres alarms into the same topic, through
+    its alarm_topic_arn: test_terraform_postgres.py)."""
+    alarms = [
+        alarm
+        for alarm in tree.blocks("resource", "aws_cloudwatch_metric_alarm")
+        if alarm.module_dir == MONITORING
+    ]
     assert {alarm.name for alarm in alarms} == {
         "workload_cpu",
         "workload_memory",
@@ -144,3 +150,65 @@ def test_outputs_give_what_a_person_needs_next(tree: TerraformTree) -> None:
         "file_server_role_arn",
         "backup_role_arn",
     } <= outputs
+
+
+# -- Node autoscaling -----------------------------------------------------------------
+
+
+AUTOSCALER = MODULES / "cluster-autoscaler"
+
+
+def test_the_node_group_is_tagged_for_the_cluster_autoscaler(tree: TerraformTree) -> None:
+    tags = tree.locals_of(EKS)["autoscaler_tags"]
+    assert tags == {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        "k8s.io/cluster-autoscaler/${var.cluster_name}": "owned",
+    }
+    group = tree.resource(EKS, "aws_eks_node_group", "this")
+    assert "local.autoscaler_tags" in expr(group["tags"])
+    assert group["lifecycle"][0]["ignore_changes"] == ["${scaling_config[0].desired_size}"]
+    asg_tag = tree.resource(EKS, "aws_autoscaling_group_tag", "autoscaler")
+    assert expr(asg_tag["for_each"]) == "local.autoscaler_tags"
+
+
+def test_the_cluster_autoscaler_is_on_by_default(tree: TerraformTree) -> None:
+    variables = {n: b for p, n, b in tree.named("variable") if p.parent == PLATFORM}
+    assert variables["enable_cluster_autoscaler"]["default"] is True
+    call = tree.module_calls(PLATFORM)["cluster_autoscaler"]
+    assert expr(call["cluster_name"]) == "module.eks.cluster_name"
+    assert expr(call["kubernetes_version"]) == "var.kubernetes_version"
+
+
+def test_prod_nodes_can_grow_to_hold_the_file_servers_at_their_maximum(
+    tree: TerraformTree,
+) -> None:
+    settings = tree.locals_of(PLATFORM)["settings"]
+    assert expr(settings["node_max_size"]) == "local.is_prod ? 8 : 3"
+    assert expr(settings["node_min_size"]) == "local.is_prod ? 2 : 1"
+
+
+def test_the_autoscaler_resizes_only_this_clusters_groups(tree: TerraformTree) -> None:
+    statements = tree.data(AUTOSCALER, "aws_iam_policy_document", "autoscaler")["statement"]
+    by_sid = {statement["sid"]: statement for statement in statements}
+    resize = by_sid["ResizeThisClustersNodeGroupsOnly"]
+    assert set(resize["actions"]) == {
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+    }
+    (condition,) = resize["condition"]
+    assert condition["test"] == "StringEquals"
+    assert condition["variable"] == "aws:ResourceTag/k8s.io/cluster-autoscaler/${var.cluster_name}"
+    assert condition["values"] == ["owned"]
+    # Everything on "*" only describes.
+    assert all(
+        action.split(":")[1].startswith(("Describe", "Get"))
+        for action in by_sid["DiscoverNodeGroups"]["actions"]
+    )
+    call = tree.module_calls(AUTOSCALER)["role"]
+    assert call["service_accounts"] == ["${var.namespace}:${var.service_account_name}"]
+
+
+def test_the_autoscaler_may_remove_nodes_that_run_a_file_server(tree: TerraformTree) -> None:
+    values = expr(tree.resource(AUTOSCALER, "helm_release", "autoscaler")["values"])
+    assert '"skip-nodes-with-local-storage" = false' in values
+    assert "autoDiscovery = {clusterName = var.cluster_name}" in values

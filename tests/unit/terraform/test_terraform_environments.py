@@ -3,7 +3,9 @@ modules: the seed's cost rules outside prod, its durability rules in prod."""
 
 from __future__ import annotations
 
-from terraform_hcl import MODULES, PLATFORM, TerraformTree, expr
+import json
+
+from terraform_hcl import MODULES, PLATFORM, TERRAFORM, TerraformTree, expr
 
 NETWORK = MODULES / "network"
 EKS = MODULES / "eks"
@@ -88,5 +90,8 @@ def test_images_are_scanned_on_push_and_untagged_ones_expire(tree: TerraformTree
     assert repository["image_scanning_configuration"][0]["scan_on_push"] is True
     policy = expr(tree.resource(ecr, "aws_ecr_lifecycle_policy", "this")["policy"])
     assert 'tagStatus = "untagged"' in policy
-    repositories = tree.locals_of(PLATFORM)["ecr_repositories"]
-    assert set(repositories) == {"services", "operator"}
+    # One repository per image of terraform/delivery.json (test_terraform_delivery checks the
+    # formula the workflow shares).
+    images = json.loads((TERRAFORM / "delivery.json").read_text(encoding="utf-8"))["images"]
+    assert set(images) == {"services", "operator"}
+    assert "keys(local.delivery.images)" in expr(tree.locals_of(PLATFORM)["ecr_repositories"])
