@@ -196,3 +196,14 @@ def test_admin_source_cidrs_on_an_alb_are_accepted(
     }
     manifest = yaml.safe_dump(sora_deployment("admin-cidrs", namespace, spec))
     kube_cluster.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", "-", input=manifest)
+
+
+def test_continuous_replication_on_postgresql_is_refused_with_the_reason(
+    kube_cluster: KubeCluster, namespace: str
+) -> None:
+    spec = {
+        "environment": "prod",
+        "feedbackApi": {"database": POSTGRESQL},
+        "backup": {"bucket": "sora-backups", "continuous": True},
+    }
+    assert "on PostgreSQL there is no SQLite file" in _refusal(kube_cluster, namespace, spec)

@@ -114,6 +114,40 @@ def test_a_restore_request_on_postgresql_is_refused() -> None:
         )
 
 
+def test_continuous_replication_is_off_on_postgresql_and_refused_when_asked_for() -> None:
+    # prod with a bucket replicates continuously on SQLite; on PostgreSQL there is no file
+    deployment = on_postgresql("prod")
+    assert not deployment.backup.continuous
+    pod = feedback.feedback_api_deployment(deployment, "checksum")["spec"]["template"]["spec"]
+    assert "initContainers" not in pod
+    assert "SQLITE_WAL_AUTOCHECKPOINT" not in configmap.feedback_api_configmap(deployment)["data"]
+    with pytest.raises(SpecError, match="on PostgreSQL there is no SQLite file"):
+        sora(
+            "prod",
+            feedbackApi={"database": POSTGRESQL},
+            backup={**BACKUP, "continuous": True},
+        )
+
+
+def test_a_point_in_time_restore_on_postgresql_is_refused() -> None:
+    with pytest.raises(SpecError, match="point-in-time recovery"):
+        sora(
+            "prod",
+            feedbackApi={"database": POSTGRESQL},
+            backup=BACKUP,
+            restore={"requestId": "r1", "toTime": "2026-11-28T09:00:00Z"},
+        )
+
+
+def test_an_existing_secret_and_a_database_url_secret_coexist() -> None:
+    deployment = on_postgresql("prod", existingSecret="shop-keys")
+    assert deployment.feedback_api.secret_name == "shop-keys"
+    assert deployment.feedback_api.secret_is_external
+    url = deployment.feedback_api.database.url_secret
+    assert url is not None
+    assert url.name == URL_SECRET["name"]
+
+
 def test_a_change_of_engine_is_refused_until_the_data_is_said_to_be_copied() -> None:
     refusal = engine_change_refusal(on_postgresql(), "sqlite")
     assert refusal is not None
