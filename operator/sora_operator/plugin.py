@@ -91,6 +91,18 @@ def restore_request(
     }
 
 
+def database_refusal(body: Mapping[str, Any]) -> str | None:
+    """Why ``backup`` and ``restore`` do not apply (None: they do). On PostgreSQL there is
+    no SQLite file: the operator takes no backups and refuses spec.restore."""
+    database = ((body.get("spec") or {}).get("feedbackApi") or {}).get("database") or {}
+    if database.get("engine") != "postgresql":
+        return None
+    return (
+        f"{body['metadata']['name']} keeps its feedback on PostgreSQL: backups and"
+        " point-in-time recovery are the database's (docs/feedback-api.md)"
+    )
+
+
 # -- what the commands show (pure) ------------------------------------------------------
 
 
@@ -255,7 +267,11 @@ def _run(args: argparse.Namespace, kube: KubeClient, namespace: str) -> int:
     ref = ObjectRef("SoraDeployment", namespace, args.name)
     body = kube.get(ref)
     if body is None:
-        print(f"kubectl-sora: no SoraDeployment {namespace}/{args.name}", file=sys.stderr)
+        refusal: str | None = f"no SoraDeployment {namespace}/{args.name}"
+    else:
+        refusal = database_refusal(body) if args.command in ("backup", "restore") else None
+    if body is None or refusal:
+        print(f"kubectl-sora: {refusal}", file=sys.stderr)
         return 1
     show = _progress(sys.stderr.isatty() and args.output == "text")
     match args.command:

@@ -81,3 +81,14 @@ def test_the_sidecars_logs_are_in_the_feedback_api_pod() -> None:
     assert "app.kubernetes.io/component=feedback-api" in selector
     assert container == "replicate"
     assert plugin.pod_and_container("shop", "backup")[1] == "create"
+
+
+def test_backup_and_restore_are_refused_on_postgresql() -> None:
+    def body(database: dict[str, Any]) -> dict[str, Any]:
+        return {"metadata": {"name": "shop"}, "spec": {"feedbackApi": {"database": database}}}
+
+    refusal = plugin.database_refusal(body({"engine": "postgresql"}))
+    assert refusal is not None
+    assert "PostgreSQL" in refusal
+    assert plugin.database_refusal(body({"engine": "sqlite"})) is None
+    assert plugin.database_refusal({"metadata": {"name": "shop"}, "spec": {}}) is None
