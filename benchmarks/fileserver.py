@@ -205,16 +205,17 @@ def nginx(work: Path, root: Path, probe: str) -> Service:
     return start_process([*command, "-g", "daemon off;"], {}, work / "nginx.log", port, probe)
 
 
-def file_server(work: Path, catalog: Path) -> Service:
+def file_server(work: Path, catalog: Path, name: str = "sora", **extra: str) -> Service:
     port = free_port()
     env = {
+        **extra,
         "PORT": str(port),
         "SORA_ENV": "production",
         "IP_SALT": secrets.token_hex(16),
         "STORAGE_DIR": str(catalog),
-        "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-sora"),
+        "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{name}"),
     }
-    return start_process([program("sora-file-server")], env, work / "sora.log", port)
+    return start_process([program("sora-file-server")], env, work / f"{name}.log", port)
 
 
 def bare_falcon(work: Path, body: bytes) -> Service:
@@ -262,6 +263,7 @@ def _environment() -> str:
 #: The catalog sides, in the order of the alternating rounds, and what each is.
 CATALOG_SIDES = {
     "sora": "sora-file-server, 200",
+    "sora-every-line": "sora-file-server, 200, every read logged (`ACCESS_LOG_READ_SAMPLING=1`)",
     "sora-304": "sora-file-server, `If-None-Match` → 304",
     "bare": "bare Falcon, 200",
     "bun": "Bun peer, 200",
@@ -348,11 +350,14 @@ def _rounds(catalog: dict[str, list[Load]], downloads: dict[str, tuple[int, Pair
     ]
 
 
-def catalog_sides(sora: Service, bare: Service, bun_peer: Service) -> dict[str, Side]:
+def catalog_sides(
+    sora: Service, every_line: Service, bare: Service, bun_peer: Service
+) -> dict[str, Side]:
     path = "/api/extensions"
     etag = requests.get(sora.url + path, timeout=10).headers["ETag"]
     return {
         "sora": Side(sora.url + path),
+        "sora-every-line": Side(every_line.url + path),
         "sora-304": Side(sora.url + path, (f"If-None-Match: {etag}",)),
         "bare": Side(bare.url + path),
         "bun": Side(bun_peer.url + path),
@@ -374,12 +379,17 @@ def run() -> str:
         with contextlib.ExitStack() as stack:
             sora = stack.enter_context(stopping(file_server(work, catalog_dir)))
             body = requests.get(sora.url + "/api/extensions", timeout=10).content
+            every_line = stack.enter_context(
+                stopping(file_server(work, catalog_dir, "every-line", ACCESS_LOG_READ_SAMPLING="1"))
+            )
             bare = stack.enter_context(stopping(bare_falcon(work, body)))
             peer = stack.enter_context(stopping(bun.peer(work, body)))
-            for service in (bare, peer):
+            for service in (every_line, bare, peer):
                 assert requests.get(service.url + "/api/extensions", timeout=10).content == body
-            catalog = alternate(catalog_sides(sora, bare, peer), CATALOG_CONNECTIONS)
+            sides = catalog_sides(sora, every_line, bare, peer)
+            catalog = alternate(sides, CATALOG_CONNECTIONS)
             peer.stop()
+            every_line.stop()
             static = stack.enter_context(stopping(nginx(work, catalog_dir, "/" + files["100 KiB"])))
             downloads = {}
             for label, (size, connections) in SIZES.items():

@@ -11,6 +11,9 @@ from sora.common.serve import ServerSettings
 from sora.common.settings import ConfigError, Env, SharedSettings
 
 DEFAULT_PORT: Final = 3000
+#: One access log line per this many successful catalog reads (listings and manifests),
+#: per worker process; see docs/observability.md. 1 logs every read.
+DEFAULT_ACCESS_LOG_READ_SAMPLING: Final = 10
 BACKENDS: Final = ("local", "s3")
 
 
@@ -31,6 +34,7 @@ class Settings:
     # S3 URL instead of passing through Python; 0 turns redirects off.
     redirect_min_bytes: int
     redirect_ttl_seconds: int
+    access_log_read_sampling: int
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -51,6 +55,9 @@ class Settings:
             redirect_min_bytes=env.byte_size("S3_REDIRECT_MIN_BYTES", 0),
             redirect_ttl_seconds=env.integer(
                 "S3_REDIRECT_TTL_SECONDS", 300, minimum=1, maximum=7 * 24 * 3600
+            ),
+            access_log_read_sampling=env.integer(
+                "ACCESS_LOG_READ_SAMPLING", DEFAULT_ACCESS_LOG_READ_SAMPLING, minimum=1
             ),
         )
         settings._check_backend()
