@@ -25,10 +25,10 @@ from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
 from sora_operator.compare import differences, fingerprinted
+from sora_operator.hpa_handover import handover_manifest, needs_handover
 from sora_operator.kube import FIELD_MANAGER, ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef, ref_of
-from sora_operator.replicas import handover_manifest, needs_handover
 from sora_operator.spec import (
     ADMIN_SECRET_KEYS,
     KIND,
@@ -37,8 +37,8 @@ from sora_operator.spec import (
     Restore,
     SoraDeployment,
     SpecError,
+    missing_secret_keys,
     parse,
-    secret_values_complete,
 )
 from sora_operator.status import Problem
 
@@ -110,7 +110,7 @@ class Reconciler:
     clock: Callable[[], str]
     generate_secret_values: Callable[[], Mapping[str, str]] = random_secret_values
     generate_admin_secret_values: Callable[[], Mapping[str, str]] = random_admin_secret_values
-    #: Applies as another field manager, to hand ``replicas`` over to the HPA (replicas.py).
+    #: Applies as another field manager, to hand ``replicas`` over to the HPA (hpa_handover.py).
     handover: Cluster | None = None
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
@@ -358,7 +358,7 @@ def _check_ownership(live: Mapping[str, Any], ref: ObjectRef, sora: SoraDeployme
 def _check_secret_keys(
     live: Mapping[str, Any], ref: ObjectRef, keys: tuple[str, ...] = SECRET_KEYS
 ) -> None:
-    missing = secret_values_complete(live.get("data"), keys)
+    missing = missing_secret_keys(live.get("data"), keys)
     if missing:
         raise UnrealisableError(
             Problem(

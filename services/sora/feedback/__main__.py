@@ -18,7 +18,7 @@ from sora.common import metrics
 from sora.common.logs import configure_logging
 from sora.common.serve import exit_on_config_error
 from sora.common.settings import ConfigError, Env, SharedSettings
-from sora.feedback.schema import SchemaError
+from sora.feedback.schema_migrations import SchemaError
 from sora.feedback.settings import SERVICE, FeedbackSettings, KeySettings, StorageSettings
 from sora.feedback.sqlite import SQLiteStore, prepare_database
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sora.feedback import ranking, schema
+from sora.feedback import ranking, schema_migrations
 from sora.feedback.model import (
     RATINGS,
     TARGET_TYPES,
@@ -112,16 +112,16 @@ def connect(
 
 def prepare_database(
     path: Path, *, synchronous: str = "full", busy_timeout_ms: int = 5000
-) -> list[schema.Migration]:
+) -> list[schema_migrations.Migration]:
     """Create the file if needed, switch it to WAL and apply pending migrations."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
-            raise schema.SchemaError(f"{path}: cannot use WAL journal mode (got {mode})")
+            raise schema_migrations.SchemaError(f"{path}: cannot use WAL journal mode (got {mode})")
         conn.execute("PRAGMA journal_size_limit = 67108864")
-        return schema.migrate(conn)
+        return schema_migrations.migrate(conn)
     finally:
         conn.close()
 
