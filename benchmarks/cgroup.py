@@ -103,13 +103,13 @@ class Cgroup:
         """CPU time used by every process that ran inside so far."""
         return int((self.path("cpuacct") / "cpuacct.usage").read_text()) / 1e9
 
-    def throttled_seconds(self) -> float:
-        """Time the processes inside were held back by the quota so far."""
-        for line in (self.path("cpu") / "cpu.stat").read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "throttled_time":
-                return int(value) / 1e9
-        return 0.0
+    def periods(self) -> tuple[int, int]:
+        """CFS periods so far: how many had runnable processes, and how many of those the
+        quota cut short (``nr_periods``, ``nr_throttled``)."""
+        stat = dict(
+            line.split(" ", 1) for line in (self.path("cpu") / "cpu.stat").read_text().splitlines()
+        )
+        return int(stat["nr_periods"]), int(stat["nr_throttled"])
 
     def memory_peak_bytes(self) -> int:
         return int((self.path("memory") / "memory.max_usage_in_bytes").read_text())

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sora.common.serve import ServerSettings
+from sora.common.serve import ServerSettings, two_per_cpu_plus_one
 from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
 from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
 
@@ -115,7 +115,7 @@ class FeedbackSettings:
             raise ConfigError("ADMIN_TOKEN must differ from ENCRYPTION_KEY: use two secrets")
         return cls(
             shared=shared,
-            server=ServerSettings.from_env(env, DEFAULT_PORT),
+            server=ServerSettings.from_env(env, DEFAULT_PORT, two_per_cpu_plus_one),
             storage=StorageSettings.from_env(env),
             keys=keys,
             admin_token=admin_token,
