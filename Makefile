@@ -52,10 +52,11 @@ test-integration: tools ## integration tier only
 test-e2e: venv ## kind cluster suite (needs a Docker engine)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
-lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, hadolint, actionlint
+lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, import layers, hadolint, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint services/Dockerfile operator/Dockerfile
 	$(TOOLS)/bin/actionlint
 

@@ -15,7 +15,7 @@ import importlib
 import sys
 import time
 
-SUITES = ("fileserver", "feedback", "pod", "backup", "operator")
+SUITES = ("fileserver", "feedback", "feedback_pod", "pod", "backup", "operator")
 
 
 def main() -> int:

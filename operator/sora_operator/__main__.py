@@ -22,8 +22,8 @@ from typing import Any, Final
 
 import kopf
 
-from sora.common.logs import configure_logging
-from sora.common.settings import ConfigError
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError
 from sora_operator import __version__, clock, handlers, kube
 from sora_operator.backups import BackupTracker
 from sora_operator.coalescing import CoalescingRunner

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sora.common.serve import _cgroup_quota, two_per_cpu_plus_one, workers_per_cpu
+from sora.common.serve import _cgroup_quota, workers_per_cpu
 
 
 @pytest.mark.parametrize(
@@ -14,10 +14,6 @@ from sora.common.serve import _cgroup_quota, two_per_cpu_plus_one, workers_per_c
 )
 def test_one_worker_per_whole_cpu_of_the_quota(cpus: float, workers: int) -> None:
     assert workers_per_cpu(cpus) == workers
-
-
-def test_the_classic_formula_rounds_a_fraction_up() -> None:
-    assert [two_per_cpu_plus_one(c) for c in (0.512, 2.0, 8.0)] == [3, 5, 9]
 
 
 def test_a_cgroup_v2_quota_is_read_from_cpu_max(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from sora.common.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env
 from sora_operator.__main__ import parse_args
 from sora_operator.config import OperatorConfig
 from sora_operator.kopf_settings import kopf_settings
