@@ -23,6 +23,7 @@ real process with exactly its RBAC, leader election on, and measures:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -38,6 +39,7 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from sora_operator.diagnosis import EVENTS_READ
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import (
@@ -231,6 +233,22 @@ def apiserver_requests(api: Any) -> float:
     )
 
 
+def events_listed(api: Any, namespace: str, fields: str) -> tuple[int, int]:
+    """How many Events one LIST of ``namespace`` returns with ``fields``, and its bytes."""
+    query = [("fieldSelector", fields)] if fields else []
+    response = api.call_api(
+        f"/api/v1/namespaces/{namespace}/events",
+        "GET",
+        query_params=query,
+        header_params={"Accept": "application/json"},
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
+    )
+    data = response.data
+    return len(json.loads(data).get("items", [])), len(data)
+
+
 @dataclass(frozen=True)
 class CurvePoint:
     count: int
@@ -239,6 +257,10 @@ class CurvePoint:
     reconciles: float
     requests: dict[str, float]
     apiserver_requests: float
+    #: One namespace's Events after convergence: (count, bytes) all, and as the reconcile
+    #: lists them (diagnosis.EVENTS_READ).
+    events_all: tuple[int, int] = (0, 0)
+    events_read: tuple[int, int] = (0, 0)
 
     @property
     def operator_requests(self) -> float:
@@ -278,7 +300,10 @@ def measure_point(work: Path, settings: Settings, count: int) -> CurvePoint:
                     reconciles=metrics.total("sora_operator_reconciles_total") - reconciles,
                     requests={verb: after[verb] - before[verb] for verb in verbs},
                     apiserver_requests=apiserver_requests(raw) - server,
+                    events_all=events_listed(raw, "bench-0", ""),
+                    events_read=events_listed(raw, "bench-0", EVENTS_READ),
                 )
+                print(f"operator curve: {point}", file=sys.stderr, flush=True)
             finally:
                 operator.stop()
         cluster.close()
@@ -297,7 +322,9 @@ def _curve_report(points: list[CurvePoint]) -> str:
             f"| {point.rss_mib:.0f} MiB | {point.reconciles / point.count:.1f} "
             f"| {point.operator_requests / reconciles:.1f} ({by_verb}) "
             f"| {point.operator_requests / point.count:.0f} "
-            f"| {point.apiserver_requests / point.count:.0f} |"
+            f"| {point.apiserver_requests / point.count:.0f} "
+            f"| {point.events_all[0]:,} ({point.events_all[1] / 1024:,.0f} KiB) "
+            f"| {point.events_read[0]:,} ({point.events_read[1] / 1024:,.0f} KiB) |"
         )
     return "\n".join(
         [
@@ -307,8 +334,8 @@ def _curve_report(points: list[CurvePoint]) -> str:
             "| SoraDeployments | apply -> all Ready | per SoraDeployment | operator RSS "
             "| reconciles per SoraDeployment | operator requests per reconcile (by verb) "
             "| operator requests per SoraDeployment | API server requests per SoraDeployment, "
-            "all clients |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            "all clients | Events in one namespace | of which the reconcile lists |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
             *rows,
             "",
         ]

@@ -85,9 +85,11 @@ class KubeClient:
             raise
 
     def list_objects(
-        self, kind: str, namespace: str | None, selector: str = ""
+        self, kind: str, namespace: str | None, selector: str = "", fields: str = ""
     ) -> list[dict[str, Any]]:
+        """Objects of ``kind`` matching a label ``selector`` and a ``fields`` selector."""
         query = [("labelSelector", selector)] if selector else []
+        query += [("fieldSelector", fields)] if fields else []
         path = KINDS[kind].collection_path(namespace)
         return list(self._call("GET", path, query=query, verb="LIST").get("items", []))
 
