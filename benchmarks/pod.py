@@ -29,7 +29,7 @@ from pathlib import Path
 
 import requests
 
-from benchmarks import bun
+from benchmarks import bun, feedback
 from benchmarks.cgroup import Cgroup, available
 from benchmarks.feedback import POST_SCRIPT, catalog, feedback_env
 from benchmarks.fileserver import Load, install_tools, stopping, wrk
@@ -82,8 +82,6 @@ class Side:
 def _wrk(url: str, seconds: int, script: Path | None) -> Load:
     if script is None:
         return wrk(url, CONNECTIONS, seconds)
-    from benchmarks import feedback
-
     measured = feedback.wrk(url, CONNECTIONS, seconds, script)
     return Load(measured.requests_per_second, measured.p99_ms, measured.errors)
 
