@@ -7,13 +7,14 @@ In one run, on this machine, over loopback, with wrk as the load generator:
   (requests per second and p99 latency; goal: ratio >= 0.9), and against the
   Bun peer (``bun_peer.js``, the original design's runtime) serving the same
   bytes; the same listing answered 304 to ``If-None-Match`` (goal: at least
-  bare Falcon's 200);
+  bare Falcon's 200); and a second file server with every read logged
+  (``ACCESS_LOG_READ_SAMPLING=1``), the before of the access log sampling;
 * package downloads of 100 KiB and 10 MiB from ``sora-file-server`` (local
   backend) against Debian's nginx serving the very same files with
   ``sendfile on`` and as many worker processes as gunicorn has workers
   (throughput; goal for 10 MiB: ratio >= 0.7).
 
-Each pair is measured in alternating rounds (A, B, A, B, ...) after a warm-up,
+Each set is measured in alternating rounds (A, B, C, A, B, C, ...) after a warm-up,
 and the medians are compared, so that load from other processes on the
 machine falls on both sides alike.
 
