@@ -86,7 +86,9 @@ CACHE_DIR_ENV = "SORA_KUBE_CACHE_DIR"
 KEEP_STATE_ENV = "SORA_KUBE_KEEP_STATE"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-SERVICE_CIDR = "10.0.0.0/24"
+# Room for the operator benchmark's 300 SoraDeployments (two to four Services each):
+# a /24 ran out of ClusterIPs at 127 ("failed to allocate a serviceIP: range is full").
+SERVICE_CIDR = "10.0.0.0/16"
 SERVICE_IP = "10.0.0.1"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
