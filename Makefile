@@ -58,10 +58,11 @@ images: tools ## build or reuse the e2e tier's container images (starts a Docker
 test-e2e: images ## kind cluster suite (a Docker engine is started if none answers)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
-lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, hadolint, actionlint
+lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, import layers, hadolint, actionlint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint services/Dockerfile operator/Dockerfile
 	$(TOOLS)/bin/actionlint
 

@@ -15,7 +15,7 @@ import importlib
 import sys
 import time
 
-SUITES = ("fileserver", "feedback", "backup", "operator")
+SUITES = ("fileserver", "feedback", "feedback_pod", "backup", "operator")
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 import falcon
 
 from sora.common.serve import ServerSettings, run_gunicorn
-from sora.common.settings import Env
+from sora_contract.settings import Env
 
 
 class FixedBody:

@@ -101,7 +101,7 @@ class _BareSubmit:
 def serve_bare() -> None:
     """``python -m benchmarks.feedback bare``: PORT and WEB_* from the environment."""
     from sora.common.serve import ServerSettings, run_gunicorn
-    from sora.common.settings import Env
+    from sora_contract.settings import Env
 
     def create() -> falcon.App[falcon.Request, falcon.Response]:
         app = falcon.App()
@@ -301,7 +301,8 @@ def _environment() -> str:
         f"{os.cpu_count()} CPUs ({platform.machine()}), load average at start {load}; "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"gunicorn {version('gunicorn')}, falcon {version('falcon')}, {wrk_version}; "
-        f"gunicorn settings: the defaults of ServerSettings for both sides"
+        "gunicorn settings: each side's defaults (the feedback API: 1 worker x 8 threads;"
+        " bare Falcon: ServerSettings' from the CPUs)"
     )
 
 

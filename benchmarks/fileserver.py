@@ -40,8 +40,8 @@ from pathlib import Path
 import requests
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import Env
 from sora.fileserver.sample import create_sample_catalog
+from sora_contract.settings import Env
 from tests.support.processes import REPO_ROOT, Service, free_port, program, start_process
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))

@@ -22,18 +22,18 @@ from typing import Any, Final
 
 import kopf
 
-from sora.common.logs import configure_logging
-from sora.common.settings import ConfigError
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError
 from sora_operator import __version__, clock, handlers, kube
 from sora_operator.backups import BackupTracker
+from sora_operator.coalescing import CoalescingRunner
 from sora_operator.config import OperatorConfig
+from sora_operator.hpa_handover import HANDOVER_MANAGER
+from sora_operator.kopf_settings import kopf_settings
 from sora_operator.leader import LeaderElector
 from sora_operator.liveness import standby_liveness
 from sora_operator.metrics import OperatorMetrics
-from sora_operator.queue import ReconcileQueue
 from sora_operator.reconcile import Reconciler
-from sora_operator.replicas import HANDOVER_MANAGER
-from sora_operator.settings import kopf_settings
 from sora_operator.spec import ImageDefaults
 
 PROGRAM: Final = "sora-operator"
@@ -123,10 +123,10 @@ class Operator:
         self.cluster = kube.KubeClient(
             api, may_write=self._may_write, on_write=self.metrics.record_write
         )
-        self.queue = ReconcileQueue()
+        self.reconciles = CoalescingRunner()
         self.degraded = handlers.DegradedSet()
         self.metrics.track_leadership(self._may_write)
-        self.metrics.track_queue(self.queue.depth)
+        self.metrics.track_queue(self.reconciles.depth)
         self.metrics.track_degraded(lambda: len(self.degraded))
         self.backup_tracker = BackupTracker(leading=self._may_write)
         self.backup_tracker.register(self.metrics.registry)
@@ -219,7 +219,12 @@ class Operator:
             handover=dataclasses.replace(self.cluster, field_manager=HANDOVER_MANAGER),
         )
         memo = handlers.OperatorContext(
-            self.cluster, reconciler, self.queue, self.metrics, self.degraded, self.backup_tracker
+            self.cluster,
+            reconciler,
+            self.reconciles,
+            self.metrics,
+            self.degraded,
+            self.backup_tracker,
         )
         namespaces: dict[str, Any] = (
             {"namespaces": list(self.config.namespaces)}
@@ -237,7 +242,7 @@ class Operator:
 
     def _shut_down(self, renewer: threading.Thread | None) -> None:
         self._request_stop()
-        drained = self.queue.close(DRAIN_SECONDS)
+        drained = self.reconciles.close(DRAIN_SECONDS)
         if renewer is not None:
             renewer.join(timeout=self.config.lease.retry_period_seconds + 5)
         if self.lost.is_set():

@@ -200,25 +200,29 @@ def _latest(values: Sequence[object]) -> str | None:
 
 
 def backup_condition(
-    sora: SoraDeployment,
+    sora_deployment: SoraDeployment,
     entry: Mapping[str, Any] | None,
     cronjob: Mapping[str, Any] | None,
     now: datetime,
 ) -> dict[str, str] | None:
     """BackupHealthy, or None when backups are off and no bucket is configured."""
-    if sora.backup.disabled_by_choice:
+    if sora_deployment.backup.disabled_by_choice:
         return _condition(
             False,
             DISABLED_REASON,
             f"Backups are off (spec.backup.enabled: false) although bucket "
-            f"{sora.backup.bucket!r} is configured: a lost volume loses every rating and "
-            "comment. Remove enabled: false to take them.",
+            f"{sora_deployment.backup.bucket!r} is configured: a lost volume loses every rating "
+            "and comment. Remove enabled: false to take them.",
         )
-    return _scheduled_backup_condition(sora, entry, cronjob, now) if sora.backup.enabled else None
+    return (
+        _scheduled_backup_condition(sora_deployment, entry, cronjob, now)
+        if sora_deployment.backup.enabled
+        else None
+    )
 
 
 def _scheduled_backup_condition(
-    sora: SoraDeployment,
+    sora_deployment: SoraDeployment,
     entry: Mapping[str, Any] | None,
     cronjob: Mapping[str, Any] | None,
     now: datetime,
@@ -227,7 +231,7 @@ def _scheduled_backup_condition(
         return _condition(
             False, "BackupFailed", f"The last backup failed: {entry.get('message', '')}"
         )
-    allowed = 2 * schedule_interval(sora.backup.schedule, now)
+    allowed = 2 * schedule_interval(sora_deployment.backup.schedule, now)
     success = parse_time((entry or {}).get("lastSuccessTime"))
     if success is not None:
         age = (now - success).total_seconds()
@@ -236,7 +240,8 @@ def _scheduled_backup_condition(
                 False,
                 "BackupOverdue",
                 f"The newest successful backup finished at {entry_time(entry)}; the "
-                f"schedule {sora.backup.schedule!r} allows {_hours(allowed)} between backups",
+                f"schedule {sora_deployment.backup.schedule!r} allows {_hours(allowed)} "
+                "between backups",
             )
         key = (entry or {}).get("key", "")
         return _condition(True, "BackupSucceeded", f"Last backup {key}".strip())
@@ -251,7 +256,7 @@ def _scheduled_backup_condition(
         "type": CONDITION,
         "status": "Unknown",
         "reason": "AwaitingFirstBackup",
-        "message": f"The first backup runs on the schedule {sora.backup.schedule!r}",
+        "message": f"The first backup runs on the schedule {sora_deployment.backup.schedule!r}",
     }
 
 
@@ -294,9 +299,9 @@ class RestoreDecision:
     start_job: Restore | None = None
 
 
-def pending_request(sora: SoraDeployment, previous: Mapping[str, Any]) -> Restore | None:
+def pending_request(sora_deployment: SoraDeployment, previous: Mapping[str, Any]) -> Restore | None:
     """The spec's restore request, when it is new (not the last one done nor under way)."""
-    request = sora.restore
+    request = sora_deployment.restore
     if request is None:
         return None
     done = (previous.get("lastRestore") or {}).get("requestId")
@@ -307,12 +312,12 @@ def pending_request(sora: SoraDeployment, previous: Mapping[str, Any]) -> Restor
 
 
 def restore_step(
-    sora: SoraDeployment, previous: Mapping[str, Any], facts: RestoreFacts, now: str
+    sora_deployment: SoraDeployment, previous: Mapping[str, Any], facts: RestoreFacts, now: str
 ) -> RestoreDecision:
     """The next step of the restore sequence (see the module docstring)."""
     progress = dict(previous.get("restore") or {})
     if not progress:
-        request = pending_request(sora, previous)
+        request = pending_request(sora_deployment, previous)
         if request is None:
             return RestoreDecision(None)
         progress = {
@@ -324,7 +329,7 @@ def restore_step(
         }
     phase = progress.get("phase")
     if phase == SCALING_DOWN:
-        return _scaling_down(sora, progress, facts)
+        return _scaling_down(sora_deployment, progress, facts)
     if phase == RESTORING:
         return _restoring(progress, facts)
     return RestoreDecision(progress)  # ScalingUp: finished by ``finish_restore``
@@ -335,7 +340,7 @@ def _request(progress: Mapping[str, Any]) -> Restore:
 
 
 def _scaling_down(
-    sora: SoraDeployment, progress: dict[str, Any], facts: RestoreFacts
+    sora_deployment: SoraDeployment, progress: dict[str, Any], facts: RestoreFacts
 ) -> RestoreDecision:
     if facts.volume_holders:
         progress["message"] = (
@@ -344,7 +349,7 @@ def _scaling_down(
         return RestoreDecision(progress, hold_down=True)
     request = _request(progress)
     progress["phase"] = RESTORING
-    progress["job"] = restore_builder.job_name(sora, request.request_id)
+    progress["job"] = restore_builder.job_name(sora_deployment, request.request_id)
     progress["message"] = f"Restoring from {request.source}"
     return RestoreDecision(progress, hold_down=True, start_job=request)
 
@@ -408,20 +413,20 @@ def finish_restore(
     return None, last
 
 
-def held_down(sora: SoraDeployment) -> SoraDeployment:
+def held_down(sora_deployment: SoraDeployment) -> SoraDeployment:
     """The same SoraDeployment with the feedback API at zero replicas."""
-    return replace(sora, feedback_api=replace(sora.feedback_api, replicas=0))
+    return replace(sora_deployment, feedback_api=replace(sora_deployment.feedback_api, replicas=0))
 
 
 # -- reading the cluster --------------------------------------------------------------
 
 
-def _selector(sora: SoraDeployment, component: str) -> str:
+def _selector(sora_deployment: SoraDeployment, component: str) -> str:
     return ",".join(
         f"{key}={value}"
         for key, value in {
             labels.MANAGED_BY: labels.OPERATOR,
-            labels.INSTANCE: sora.name,
+            labels.INSTANCE: sora_deployment.name,
             labels.COMPONENT: component,
         }.items()
     )
@@ -460,39 +465,47 @@ class BackupView:
 
 
 def observe(
-    cluster: Lister, sora: SoraDeployment, previous: Mapping[str, Any], now: str
+    cluster: Lister, sora_deployment: SoraDeployment, previous: Mapping[str, Any], now: str
 ) -> BackupView:
     """Read the backup Jobs and, during a restore, the pods and the restore Job."""
     view = BackupView()
-    if sora.backup.enabled or previous.get("lastBackup"):
-        jobs = cluster.list_objects("Job", sora.namespace, _selector(sora, "backup"))
+    if sora_deployment.backup.enabled or previous.get("lastBackup"):
+        jobs = cluster.list_objects(
+            "Job", sora_deployment.namespace, _selector(sora_deployment, "backup")
+        )
         pods = (
-            cluster.list_objects("Pod", sora.namespace, _selector(sora, "backup")) if jobs else []
+            cluster.list_objects(
+                "Pod", sora_deployment.namespace, _selector(sora_deployment, "backup")
+            )
+            if jobs
+            else []
         )
         view.last_backup = last_backup(jobs, pods, previous.get("lastBackup"))
         view.cronjob = cluster.get(
-            ObjectRef("CronJob", sora.namespace, backup_builder.cronjob_name(sora))
+            ObjectRef(
+                "CronJob", sora_deployment.namespace, backup_builder.cronjob_name(sora_deployment)
+            )
         )
     progress = previous.get("restore") or {}
-    if progress or pending_request(sora, previous):
+    if progress or pending_request(sora_deployment, previous):
         facts = RestoreFacts()
         phase = progress.get("phase", SCALING_DOWN)
         if phase == SCALING_DOWN:
-            pods = cluster.list_objects("Pod", sora.namespace)
-            facts = RestoreFacts(volume_holders(pods, names.database_claim(sora)))
+            pods = cluster.list_objects("Pod", sora_deployment.namespace)
+            facts = RestoreFacts(volume_holders(pods, names.database_claim(sora_deployment)))
         elif phase == RESTORING and progress.get("job"):
-            job = cluster.get(ObjectRef("Job", sora.namespace, str(progress["job"])))
+            job = cluster.get(ObjectRef("Job", sora_deployment.namespace, str(progress["job"])))
             job_pods = cluster.list_objects(
-                "Pod", sora.namespace, f"{JOB_NAME_LABEL}={progress['job']}"
+                "Pod", sora_deployment.namespace, f"{JOB_NAME_LABEL}={progress['job']}"
             )
             facts = RestoreFacts(job=job, job_pods=tuple(job_pods))
-        view.restore = restore_step(sora, previous, facts, now)
+        view.restore = restore_step(sora_deployment, previous, facts, now)
     return view
 
 
 def extend_status(
     status: dict[str, Any],
-    sora: SoraDeployment | None,
+    sora_deployment: SoraDeployment | None,
     view: BackupView | None,
     previous: Mapping[str, Any],
     *,
@@ -500,7 +513,7 @@ def extend_status(
     now: str,
 ) -> dict[str, Any]:
     """Add lastBackup, BackupHealthy, restore and lastRestore to a computed status."""
-    if sora is None or view is None:
+    if sora_deployment is None or view is None:
         for key in ("lastBackup", "lastRestore", "restore"):
             if key in previous:
                 status[key] = previous[key]
@@ -514,7 +527,7 @@ def extend_status(
     elif previous.get("lastRestore"):
         status["lastRestore"] = previous["lastRestore"]
     clock = parse_time(now) or datetime.now(UTC)
-    condition = backup_condition(sora, view.last_backup, view.cronjob, clock)
+    condition = backup_condition(sora_deployment, view.last_backup, view.cronjob, clock)
     if condition is not None:
         status["conditions"] = [
             *status.get("conditions", []),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from sora.common.settings import LOG_LEVELS, ConfigError, Env
+from sora_contract.settings import LOG_LEVELS, ConfigError, Env
 from sora_operator import __version__
 
 PREFIX: Final = "SORA_OPERATOR_"

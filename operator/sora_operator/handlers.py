@@ -4,7 +4,7 @@ A SoraDeployment is reconciled when it is created, changed or found at start
 (resume), every resync period (timer, the safety net), every 30 s when it has
 scaling windows (timer: the window in force moves with the clock), and whenever
 one of its children changes or disappears (drift). All of these go through one
-ReconcileQueue, so one SoraDeployment never has two reconciles at once; its
+CoalescingRunner, so one SoraDeployment never has two reconciles at once; its
 status is written inside that reconcile (a status patch deferred to kopf
 could race with a drift reconcile and store the older observation).
 
@@ -26,11 +26,11 @@ import kopf
 from sora_operator.backups import CONDITION as BACKUP_CONDITION
 from sora_operator.backups import BackupTracker, backup_events
 from sora_operator.builders import labels
+from sora_operator.coalescing import CoalescingRunner
 from sora_operator.kube import ApiError, KubeClient, NotLeadingError
 from sora_operator.metrics import OperatorMetrics
 from sora_operator.monitoring import monitoring_events
 from sora_operator.objects import ObjectRef
-from sora_operator.queue import ReconcileQueue
 from sora_operator.reconcile import Outcome, Reconciler
 from sora_operator.schedules import window_change_message
 from sora_operator.spec import GROUP, KIND, PLURAL, VERSION
@@ -82,7 +82,7 @@ class OperatorContext:
 
     cluster: KubeClient
     reconciler: Reconciler
-    queue: ReconcileQueue
+    reconciles: CoalescingRunner
     metrics: OperatorMetrics
     degraded: DegradedSet
     backups: BackupTracker = field(default_factory=BackupTracker)
@@ -174,7 +174,7 @@ def _reconcile_or_retry(ctx: OperatorContext, key: Key, trigger: str) -> None:
 
 
 def _reconcile(ctx: OperatorContext, key: Key, trigger: str) -> None:
-    ctx.queue.run(key, lambda: _reconcile_once(ctx, key, trigger))
+    ctx.reconciles.run(key, lambda: _reconcile_once(ctx, key, trigger))
 
 
 def _reconcile_once(ctx: OperatorContext, key: Key, trigger: str) -> None:

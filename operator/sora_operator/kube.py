@@ -19,7 +19,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from sora.common.settings import ConfigError
+from sora_contract.settings import ConfigError
 from sora_operator.objects import KINDS, ObjectRef, group_path, ref_of
 
 FIELD_MANAGER: Final = "sora-operator"

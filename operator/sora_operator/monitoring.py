@@ -23,9 +23,9 @@ APPLIED: Final = "Applied"
 SKIPPED: Final = "Skipped"
 
 
-def wanted_kinds(sora: SoraDeployment) -> set[str]:
+def wanted_kinds(sora_deployment: SoraDeployment) -> set[str]:
     """The Prometheus Operator kinds the spec asks for."""
-    monitoring = sora.monitoring
+    monitoring = sora_deployment.monitoring
     return {
         kind
         for kind, wanted in (
@@ -36,12 +36,12 @@ def wanted_kinds(sora: SoraDeployment) -> set[str]:
     }
 
 
-def monitoring_status(sora: SoraDeployment, served: Collection[str]) -> dict[str, str]:
+def monitoring_status(sora_deployment: SoraDeployment, served: Collection[str]) -> dict[str, str]:
     """``status.monitoring``: Disabled, Applied, or Skipped with the reason and the remedy."""
-    wanted = wanted_kinds(sora)
+    wanted = wanted_kinds(sora_deployment)
     missing = sorted(wanted - set(served))
     applied = sorted(wanted & set(served))
-    if sora.monitoring.dashboard:
+    if sora_deployment.monitoring.dashboard:
         applied.append("Grafana dashboard ConfigMap")
     if missing:
         made = f" Created: {', '.join(applied)}." if applied else ""

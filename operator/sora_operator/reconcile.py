@@ -25,10 +25,10 @@ from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
 from sora_operator.compare import differences, fingerprinted
+from sora_operator.hpa_handover import handover_manifest, needs_handover
 from sora_operator.kube import FIELD_MANAGER, ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef, ref_of
-from sora_operator.replicas import handover_manifest, needs_handover
 from sora_operator.spec import (
     ADMIN_SECRET_KEYS,
     KIND,
@@ -37,8 +37,8 @@ from sora_operator.spec import (
     Restore,
     SoraDeployment,
     SpecError,
+    missing_secret_keys,
     parse,
-    secret_values_complete,
 )
 from sora_operator.status import Problem
 
@@ -110,7 +110,7 @@ class Reconciler:
     clock: Callable[[], str]
     generate_secret_values: Callable[[], Mapping[str, str]] = random_secret_values
     generate_admin_secret_values: Callable[[], Mapping[str, str]] = random_admin_secret_values
-    #: Applies as another field manager, to hand ``replicas`` over to the HPA (replicas.py).
+    #: Applies as another field manager, to hand ``replicas`` over to the HPA (hpa_handover.py).
     handover: Cluster | None = None
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
@@ -118,35 +118,41 @@ class Reconciler:
         generation = int(body.get("metadata", {}).get("generation", 0))
         previous = body.get("status") or {}
         try:
-            sora = parse(body, self.image_defaults)
+            sora_deployment = parse(body, self.image_defaults)
         except SpecError as error:
             outcome.problems.append(Problem("InvalidSpec", str(error)))
             return self._finish(outcome, None, generation, previous, {})
         view = self._attempt(
-            outcome, lambda: backups.observe(self.cluster, sora, previous, self.clock())
+            outcome, lambda: backups.observe(self.cluster, sora_deployment, previous, self.clock())
         )
         holding = (
             view.restore.hold_down
             if view is not None
             else (previous.get("restore") or {}).get("phase") in backups.HOLDING_PHASES
         )
-        live = self._converge_all(backups.held_down(sora) if holding else sora, outcome)
+        live = self._converge_all(
+            backups.held_down(sora_deployment) if holding else sora_deployment, outcome
+        )
         if view is not None and view.restore.start_job is not None:
             request = view.restore.start_job
-            self._attempt(outcome, partial(self._start_restore, sora, request, outcome))
-        return self._finish(outcome, sora, generation, previous, live, view=view)
+            self._attempt(outcome, partial(self._start_restore, sora_deployment, request, outcome))
+        return self._finish(outcome, sora_deployment, generation, previous, live, view=view)
 
     def _rollouts(
-        self, sora: SoraDeployment, live: Mapping[ObjectRef, Any]
+        self, sora_deployment: SoraDeployment, live: Mapping[ObjectRef, Any]
     ) -> list[platform_status.Rollout]:
         """Each component's rollout; one that is not complete, with what blocks it."""
-        events = cache(lambda: self.cluster.list_objects("Event", sora.namespace))
+        events = cache(lambda: self.cluster.list_objects("Event", sora_deployment.namespace))
         claim = live.get(
-            ObjectRef("PersistentVolumeClaim", sora.namespace, names.database_claim(sora))
+            ObjectRef(
+                "PersistentVolumeClaim",
+                sora_deployment.namespace,
+                names.database_claim(sora_deployment),
+            )
         )
         rollouts = []
-        for label, name in _components(sora):
-            deployment = live.get(ObjectRef("Deployment", sora.namespace, name))
+        for label, name in _components(sora_deployment):
+            deployment = live.get(ObjectRef("Deployment", sora_deployment.namespace, name))
             item = platform_status.rollout(label, deployment)
             if deployment is not None and item.wanted > 0 and not item.complete:
                 own_claim = claim if label == "feedback API" else None
@@ -173,24 +179,30 @@ class Reconciler:
             logger.debug("no diagnosis of %s: %s", deployment["metadata"]["name"], error)
             return None
 
-    def _start_restore(self, sora: SoraDeployment, request: Restore, outcome: Outcome) -> None:
+    def _start_restore(
+        self, sora_deployment: SoraDeployment, request: Restore, outcome: Outcome
+    ) -> None:
         """Create the restore Job (named after the request: never two for one request)."""
-        job = restore_builder.restore_job(sora, request)
+        job = restore_builder.restore_job(sora_deployment, request)
         if self.cluster.create(job) is not None:
             outcome.changes.append(Change("Created", ref_of(job)))
 
-    def _converge_all(self, sora: SoraDeployment, outcome: Outcome) -> dict[ObjectRef, Any]:
-        self._attempt(outcome, lambda: self._ensure_secret(sora, outcome))
-        self._attempt(outcome, lambda: self._ensure_admin_secret(sora, outcome))
-        outcome.monitoring_kinds = self._monitoring_kinds(sora)
-        state = desired_state(sora, self._bounds(sora), outcome.monitoring_kinds)
+    def _converge_all(
+        self, sora_deployment: SoraDeployment, outcome: Outcome
+    ) -> dict[ObjectRef, Any]:
+        self._attempt(outcome, lambda: self._ensure_secret(sora_deployment, outcome))
+        self._attempt(outcome, lambda: self._ensure_admin_secret(sora_deployment, outcome))
+        outcome.monitoring_kinds = self._monitoring_kinds(sora_deployment)
+        state = desired_state(
+            sora_deployment, self._bounds(sora_deployment), outcome.monitoring_kinds
+        )
         live: dict[ObjectRef, Any] = {}
         for manifest in state.manifests:
             live[ref_of(manifest)] = self._attempt(
-                outcome, partial(self._converge, manifest, sora, outcome)
+                outcome, partial(self._converge, manifest, sora_deployment, outcome)
             )
         for ref in state.absent:
-            self._attempt(outcome, partial(self._remove, ref, sora, outcome))
+            self._attempt(outcome, partial(self._remove, ref, sora_deployment, outcome))
         return live
 
     def _attempt(self, outcome: Outcome, step: Callable[[], Any]) -> Any:
@@ -206,7 +218,7 @@ class Reconciler:
         return None
 
     def _converge(
-        self, manifest: Mapping[str, Any], sora: SoraDeployment, outcome: Outcome
+        self, manifest: Mapping[str, Any], sora_deployment: SoraDeployment, outcome: Outcome
     ) -> dict[str, Any]:
         desired = fingerprinted(manifest)
         ref = ref_of(desired)
@@ -214,7 +226,7 @@ class Reconciler:
         if live is None:
             outcome.changes.append(Change("Created", ref))
             return self.cluster.apply(desired)
-        _check_ownership(live, ref, sora)
+        _check_ownership(live, ref, sora_deployment)
         drift = differences(desired, live)
         if not drift:
             return live
@@ -223,33 +235,41 @@ class Reconciler:
             self.handover.apply(handover_manifest(live))
         return self.cluster.apply(desired)
 
-    def _monitoring_kinds(self, sora: SoraDeployment) -> frozenset[str]:
+    def _monitoring_kinds(self, sora_deployment: SoraDeployment) -> frozenset[str]:
         """The Prometheus Operator kinds to converge: ask the API only when some are wanted.
 
         When none are wanted, all are "served": leftovers are looked up and deleted,
         and a lookup of a kind the cluster lacks is simply not found.
         """
-        if not monitoring.wanted_kinds(sora):
+        if not monitoring.wanted_kinds(sora_deployment):
             return PROMETHEUS_OPERATOR_KINDS
         return self.cluster.served_kinds(monitoring.API_GROUP_VERSION) & PROMETHEUS_OPERATOR_KINDS
 
-    def _bounds(self, sora: SoraDeployment) -> schedules.Bounds:
+    def _bounds(self, sora_deployment: SoraDeployment) -> schedules.Bounds:
         """The autoscaler's bounds at the clock's time: the window in force, derived anew."""
-        return schedules.bounds(sora.file_server.autoscaling, schedules.parse_time(self.clock()))
+        return schedules.bounds(
+            sora_deployment.file_server.autoscaling, schedules.parse_time(self.clock())
+        )
 
-    def _remove(self, ref: ObjectRef, sora: SoraDeployment, outcome: Outcome) -> None:
+    def _remove(self, ref: ObjectRef, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
         live = self.cluster.get(ref)
-        if live is not None and _is_ours(live, sora):
+        if live is not None and _is_ours(live, sora_deployment):
             self.cluster.delete(ref)
             outcome.changes.append(Change("Deleted", ref))
 
-    def _ensure_secret(self, sora: SoraDeployment, outcome: Outcome) -> None:
-        ref = ObjectRef("Secret", sora.namespace, sora.feedback_api.secret_name)
+    def _ensure_secret(self, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
+        ref = ObjectRef(
+            "Secret", sora_deployment.namespace, sora_deployment.feedback_api.secret_name
+        )
         live = self.cluster.get(ref)
         if live is not None:
             _check_secret_keys(live, ref)
             return
-        claim = ObjectRef("PersistentVolumeClaim", sora.namespace, names.database_claim(sora))
+        claim = ObjectRef(
+            "PersistentVolumeClaim",
+            sora_deployment.namespace,
+            names.database_claim(sora_deployment),
+        )
         if self.cluster.get(claim) is not None:
             raise UnrealisableError(
                 Problem(
@@ -259,42 +279,50 @@ class Reconciler:
                     "generate a new key for existing data.",
                 )
             )
-        if self.cluster.create(secret.generated_secret(sora, self.generate_secret_values())):
+        if self.cluster.create(
+            secret.generated_secret(sora_deployment, self.generate_secret_values())
+        ):
             outcome.changes.append(Change("Created", ref))
 
-    def _ensure_admin_secret(self, sora: SoraDeployment, outcome: Outcome) -> None:
+    def _ensure_admin_secret(self, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
         """SESSION_SECRET for the admin panel: created when missing, then never touched.
 
         Kept when the panel is turned off (the operator may not delete Secrets), so
         turning it on again finds the same key.
         """
-        if not sora.admin.enabled:
+        if not sora_deployment.admin.enabled:
             return
-        ref = ObjectRef("Secret", sora.namespace, sora.admin.session_secret_name)
+        ref = ObjectRef(
+            "Secret", sora_deployment.namespace, sora_deployment.admin.session_secret_name
+        )
         live = self.cluster.get(ref)
         if live is not None:
             _check_secret_keys(live, ref, ADMIN_SECRET_KEYS)
             return
         values = self.generate_admin_secret_values()
-        if self.cluster.create(secret.generated_admin_secret(sora, values)):
+        if self.cluster.create(secret.generated_admin_secret(sora_deployment, values)):
             outcome.changes.append(Change("Created", ref))
 
     def _finish(
         self,
         outcome: Outcome,
-        sora: SoraDeployment | None,
+        sora_deployment: SoraDeployment | None,
         generation: int,
         previous: Mapping[str, Any],
         live: Mapping[ObjectRef, Any],
         *,
         view: backups.BackupView | None = None,
     ) -> Outcome:
-        rollouts = self._rollouts(sora, live) if sora else []
+        rollouts = self._rollouts(sora_deployment, live) if sora_deployment else []
         ingress = (
-            live.get(ObjectRef("Ingress", sora.namespace, names.ingress(sora))) if sora else None
+            live.get(
+                ObjectRef("Ingress", sora_deployment.namespace, names.ingress(sora_deployment))
+            )
+            if sora_deployment
+            else None
         )
         outcome.status = platform_status.compute_status(
-            sora,
+            sora_deployment,
             generation=generation,
             rollouts=rollouts,
             problems=outcome.problems,
@@ -302,16 +330,16 @@ class Reconciler:
             now=self.clock(),
             ingress=ingress,
         )
-        if sora is not None:
+        if sora_deployment is not None:
             outcome.status["autoscaling"] = schedules.status(
-                sora.file_server.autoscaling, self._bounds(sora)
+                sora_deployment.file_server.autoscaling, self._bounds(sora_deployment)
             )
             outcome.status["monitoring"] = monitoring.monitoring_status(
-                sora, outcome.monitoring_kinds
+                sora_deployment, outcome.monitoring_kinds
             )
         outcome.status = backups.extend_status(
             outcome.status,
-            sora,
+            sora_deployment,
             view,
             previous,
             feedback_available=any(
@@ -324,27 +352,30 @@ class Reconciler:
         return outcome
 
 
-def _components(sora: SoraDeployment) -> list[tuple[str, str]]:
+def _components(sora_deployment: SoraDeployment) -> list[tuple[str, str]]:
     """(rollout label, Deployment name) of each component the spec runs."""
     components = [
-        ("file server", names.file_server(sora)),
-        ("feedback API", names.feedback_api(sora)),
+        ("file server", names.file_server(sora_deployment)),
+        ("feedback API", names.feedback_api(sora_deployment)),
     ]
-    if sora.admin.enabled:
-        components.append(("admin panel", names.admin(sora)))
+    if sora_deployment.admin.enabled:
+        components.append(("admin panel", names.admin(sora_deployment)))
     return components
 
 
-def _is_ours(live: Mapping[str, Any], sora: SoraDeployment) -> bool:
+def _is_ours(live: Mapping[str, Any], sora_deployment: SoraDeployment) -> bool:
     """Managed by the operator for a SoraDeployment of this name (this one or a deleted one)."""
     found = live.get("metadata", {}).get("labels") or {}
     return bool(
-        found.get(labels.MANAGED_BY) == labels.OPERATOR and found.get(labels.INSTANCE) == sora.name
+        found.get(labels.MANAGED_BY) == labels.OPERATOR
+        and found.get(labels.INSTANCE) == sora_deployment.name
     )
 
 
-def _check_ownership(live: Mapping[str, Any], ref: ObjectRef, sora: SoraDeployment) -> None:
-    if _is_ours(live, sora):
+def _check_ownership(
+    live: Mapping[str, Any], ref: ObjectRef, sora_deployment: SoraDeployment
+) -> None:
+    if _is_ours(live, sora_deployment):
         return
     raise UnrealisableError(
         Problem(
@@ -358,7 +389,7 @@ def _check_ownership(live: Mapping[str, Any], ref: ObjectRef, sora: SoraDeployme
 def _check_secret_keys(
     live: Mapping[str, Any], ref: ObjectRef, keys: tuple[str, ...] = SECRET_KEYS
 ) -> None:
-    missing = secret_values_complete(live.get("data"), keys)
+    missing = missing_secret_keys(live.get("data"), keys)
     if missing:
         raise UnrealisableError(
             Problem(

@@ -551,7 +551,7 @@ def byte_count(field_name: str, value: object) -> int:
     return int(amount)
 
 
-def secret_values_complete(
+def missing_secret_keys(
     data: Mapping[str, str] | None, keys: tuple[str, ...] = SECRET_KEYS
 ) -> tuple[str, ...]:
     """The required secret keys that are missing or empty in a Secret's ``data``."""

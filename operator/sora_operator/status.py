@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sora_operator.builders import layout, names
+from sora_contract import layout
+from sora_operator.builders import names
 from sora_operator.diagnosis import Cause
 from sora_operator.spec import SoraDeployment
 
@@ -101,7 +102,7 @@ def _deadline_exceeded(status: Mapping[str, Any]) -> str | None:
 
 
 def compute_status(
-    sora: SoraDeployment | None,
+    sora_deployment: SoraDeployment | None,
     *,
     generation: int,
     rollouts: Sequence[Rollout],
@@ -121,13 +122,13 @@ def compute_status(
         "observedGeneration": generation,
         "conditions": _with_transition_times(conditions, previous, generation, now),
     }
-    if sora is not None:
-        status["endpoints"] = _endpoints(sora, ingress)
-        status["secretName"] = sora.feedback_api.secret_name
+    if sora_deployment is not None:
+        status["endpoints"] = _endpoints(sora_deployment, ingress)
+        status["secretName"] = sora_deployment.feedback_api.secret_name
     for label, key in COMPONENT_STATUS_KEYS:
         if label in by_label:
             status[key] = by_label[label].summary()
-    if sora is not None and not sora.admin.enabled:
+    if sora_deployment is not None and not sora_deployment.admin.enabled:
         status["admin"] = None  # a panel turned off leaves no counts behind (status_changes)
     return status
 
@@ -206,31 +207,37 @@ def _with_transition_times(
     return result
 
 
-def _endpoints(sora: SoraDeployment, ingress: Mapping[str, Any] | None) -> dict[str, str]:
-    domain = f"{sora.namespace}.svc"
+def _endpoints(
+    sora_deployment: SoraDeployment, ingress: Mapping[str, Any] | None
+) -> dict[str, str]:
+    domain = f"{sora_deployment.namespace}.svc"
     endpoints = {
-        "fileServer": f"http://{names.file_server(sora)}.{domain}:{layout.FILE_SERVER_PORT}",
-        "feedbackApi": f"http://{names.feedback_api(sora)}.{domain}:{layout.FEEDBACK_API_PORT}",
+        "fileServer": f"http://{names.file_server(sora_deployment)}.{domain}:{layout.FILE_SERVER_PORT}",
+        "feedbackApi": f"http://{names.feedback_api(sora_deployment)}.{domain}:{layout.FEEDBACK_API_PORT}",
     }
-    public = _public_address(sora, ingress)
-    if sora.admin.enabled:
-        endpoints["admin"] = names.service_url(sora, names.admin(sora), layout.ADMIN_PORT)
+    public = _public_address(sora_deployment, ingress)
+    if sora_deployment.admin.enabled:
+        endpoints["admin"] = names.service_url(
+            sora_deployment, names.admin(sora_deployment), layout.ADMIN_PORT
+        )
     if public:
         endpoints["ingress"] = public
     return endpoints
 
 
-def _public_address(sora: SoraDeployment, ingress: Mapping[str, Any] | None) -> str | None:
+def _public_address(
+    sora_deployment: SoraDeployment, ingress: Mapping[str, Any] | None
+) -> str | None:
     if ingress is None:
         return None
     balancers = ingress.get("status", {}).get("loadBalancer", {}).get("ingress") or []
-    address = sora.ingress.host or next(
+    address = sora_deployment.ingress.host or next(
         (b.get("hostname") or b.get("ip") for b in balancers if b.get("hostname") or b.get("ip")),
         None,
     )
     if not address or not balancers:
         return None
-    return f"{sora.ingress.scheme}://{address}"
+    return f"{sora_deployment.ingress.scheme}://{address}"
 
 
 def cause_events(

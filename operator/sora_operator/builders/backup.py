@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names, pods
+from sora_contract import layout
+from sora_operator.builders import labels, names, pods
 from sora_operator.spec import SoraDeployment
 
 COMPONENT: Final = "backup"
@@ -35,46 +36,46 @@ TIME_ZONE: Final = "Etc/UTC"
 HOSTNAME_TOPOLOGY: Final = "kubernetes.io/hostname"
 
 
-def cronjob_name(sora: SoraDeployment) -> str:
-    return f"{sora.name}-backup"
+def cronjob_name(sora_deployment: SoraDeployment) -> str:
+    return f"{sora_deployment.name}-backup"
 
 
-def service_account_name(sora: SoraDeployment) -> str:
-    return f"{sora.name}-backup"
+def service_account_name(sora_deployment: SoraDeployment) -> str:
+    return f"{sora_deployment.name}-backup"
 
 
-def backup_service_account(sora: SoraDeployment) -> dict[str, Any] | None:
+def backup_service_account(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
     """The account backup and restore pods run as; None when no bucket is configured."""
-    if not sora.backup.configured:
+    if not sora_deployment.backup.configured:
         return None
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": labels.metadata(
-            sora,
-            service_account_name(sora),
+            sora_deployment,
+            service_account_name(sora_deployment),
             COMPONENT,
-            annotations=dict(sora.backup.service_account_annotations),
+            annotations=dict(sora_deployment.backup.service_account_annotations),
         ),
         "automountServiceAccountToken": False,
     }
 
 
-def backup_cronjob(sora: SoraDeployment) -> dict[str, Any] | None:
+def backup_cronjob(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
     """The CronJob, or None when backups are not enabled."""
-    backup = sora.backup
+    backup = sora_deployment.backup
     if not backup.enabled:
         return None
     pod = pod_spec(
-        sora,
-        init_containers=[container(sora, CREATE_CONTAINER, [COMMAND, "create"])],
-        containers=[container(sora, PRUNE_CONTAINER, [COMMAND, "prune"])],
-        affinity=feedback_api_affinity(sora),
+        sora_deployment,
+        init_containers=[container(sora_deployment, CREATE_CONTAINER, [COMMAND, "create"])],
+        containers=[container(sora_deployment, PRUNE_CONTAINER, [COMMAND, "prune"])],
+        affinity=feedback_api_affinity(sora_deployment),
     )
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": labels.metadata(sora, cronjob_name(sora), COMPONENT),
+        "metadata": labels.metadata(sora_deployment, cronjob_name(sora_deployment), COMPONENT),
         "spec": {
             "schedule": backup.schedule,
             "timeZone": TIME_ZONE,
@@ -83,32 +84,36 @@ def backup_cronjob(sora: SoraDeployment) -> dict[str, Any] | None:
             "successfulJobsHistoryLimit": HISTORY_LIMIT,
             "failedJobsHistoryLimit": HISTORY_LIMIT,
             "jobTemplate": {
-                "metadata": {"labels": labels.common_labels(sora, COMPONENT)},
-                "spec": job_spec(sora, COMPONENT, pod),
+                "metadata": {"labels": labels.common_labels(sora_deployment, COMPONENT)},
+                "spec": job_spec(sora_deployment, COMPONENT, pod),
             },
         },
     }
 
 
-def job_spec(sora: SoraDeployment, component: str, pod: dict[str, Any]) -> dict[str, Any]:
+def job_spec(
+    sora_deployment: SoraDeployment, component: str, pod: dict[str, Any]
+) -> dict[str, Any]:
     """A Job that runs once, fails as a whole, and is stopped at the deadline."""
     return {
         "backoffLimit": 0,
-        "activeDeadlineSeconds": sora.backup.active_deadline_seconds,
+        "activeDeadlineSeconds": sora_deployment.backup.active_deadline_seconds,
         "template": {
-            "metadata": {"labels": labels.common_labels(sora, component)},
+            "metadata": {"labels": labels.common_labels(sora_deployment, component)},
             "spec": pod,
         },
     }
 
 
-def feedback_api_affinity(sora: SoraDeployment) -> dict[str, Any]:
+def feedback_api_affinity(sora_deployment: SoraDeployment) -> dict[str, Any]:
     """Land on the node where the feedback API pod (and so its RWO volume) is."""
     return {
         "podAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": [
                 {
-                    "labelSelector": {"matchLabels": labels.selector_labels(sora, "feedback-api")},
+                    "labelSelector": {
+                        "matchLabels": labels.selector_labels(sora_deployment, "feedback-api")
+                    },
                     "topologyKey": HOSTNAME_TOPOLOGY,
                 }
             ]
@@ -117,7 +122,7 @@ def feedback_api_affinity(sora: SoraDeployment) -> dict[str, Any]:
 
 
 def pod_spec(
-    sora: SoraDeployment,
+    sora_deployment: SoraDeployment,
     *,
     init_containers: list[dict[str, Any]],
     containers: list[dict[str, Any]],
@@ -126,7 +131,7 @@ def pod_spec(
     """Hardened like the services' pods, with the feedback API's database volume."""
     tmp_volume, _ = pods.tmp_volume()
     pod: dict[str, Any] = {
-        "serviceAccountName": service_account_name(sora),
+        "serviceAccountName": service_account_name(sora_deployment),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "restartPolicy": "Never",
@@ -137,40 +142,40 @@ def pod_spec(
             tmp_volume,
             {
                 "name": "database",
-                "persistentVolumeClaim": {"claimName": names.database_claim(sora)},
+                "persistentVolumeClaim": {"claimName": names.database_claim(sora_deployment)},
             },
         ],
     }
     if affinity:
         pod["affinity"] = affinity
-    if sora.image.pull_secrets:
-        pod["imagePullSecrets"] = pods.image_pull_secrets(sora)
+    if sora_deployment.image.pull_secrets:
+        pod["imagePullSecrets"] = pods.image_pull_secrets(sora_deployment)
     return pod
 
 
-def container(sora: SoraDeployment, name: str, command: list[str]) -> dict[str, Any]:
+def container(sora_deployment: SoraDeployment, name: str, command: list[str]) -> dict[str, Any]:
     """One ``sora-backup`` step, with the same mounts as the feedback API."""
     _, tmp_mount = pods.tmp_volume()
     manifest: dict[str, Any] = {
         "name": name,
-        "image": sora.image.reference,
-        "imagePullPolicy": sora.image.pull_policy,
+        "image": sora_deployment.image.reference,
+        "imagePullPolicy": sora_deployment.image.pull_policy,
         "command": command,
-        "env": environment(sora),
-        "resources": sora.feedback_api.resources.as_manifest(),
+        "env": environment(sora_deployment),
+        "resources": sora_deployment.feedback_api.resources.as_manifest(),
         "securityContext": pods.container_security_context(),
         "terminationMessagePath": TERMINATION_LOG,
         "terminationMessagePolicy": "File",
         "volumeMounts": [tmp_mount, {"name": "database", "mountPath": layout.DATA_DIR}],
     }
-    if sora.backup.credentials_secret:
-        manifest["envFrom"] = [{"secretRef": {"name": sora.backup.credentials_secret}}]
+    if sora_deployment.backup.credentials_secret:
+        manifest["envFrom"] = [{"secretRef": {"name": sora_deployment.backup.credentials_secret}}]
     return manifest
 
 
-def environment(sora: SoraDeployment) -> list[dict[str, str]]:
+def environment(sora_deployment: SoraDeployment) -> list[dict[str, str]]:
     """sora-backup's settings (docs/backups.md); credentials come from IRSA or the Secret."""
-    backup = sora.backup
+    backup = sora_deployment.backup
     values = {
         "SORA_ENV": "production",
         "LOG_FORMAT": "json",
@@ -178,7 +183,7 @@ def environment(sora: SoraDeployment) -> list[dict[str, str]]:
         "DATABASE_PATH": layout.DATABASE_PATH,
         "BACKUP_BUCKET": backup.bucket or "",
         "BACKUP_PREFIX": backup.prefix,
-        "BACKUP_NAME": f"{sora.name}-feedback",
+        "BACKUP_NAME": f"{sora_deployment.name}-feedback",
         "BACKUP_STORAGE_CLASS": backup.storage_class,
         "BACKUP_RETENTION_DAYS": str(backup.retention_days),
         "BACKUP_KEEP_COPIES": str(backup.keep_copies),

@@ -10,7 +10,8 @@ import hashlib
 import json
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_operator.builders import labels, names
 from sora_operator.spec import LocalStorage, S3Storage, SoraDeployment
 
 #: In a cluster every environment runs the services in production mode: dev and
@@ -22,31 +23,33 @@ SORA_ENV: Final = "production"
 PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
-def file_server_configmap(sora: SoraDeployment) -> dict[str, Any]:
+def file_server_configmap(sora_deployment: SoraDeployment) -> dict[str, Any]:
     """STORAGE_* for the chosen backend, the cache, CORS and presigned redirects."""
     data = {
-        **shared_settings(sora),
+        **shared_settings(sora_deployment),
         "CACHE_DIR": layout.CACHE_DIR,
-        "CACHE_MAX_BYTES": str(sora.file_server.cache_bytes),
-        **_storage_settings(sora),
+        "CACHE_MAX_BYTES": str(sora_deployment.file_server.cache_bytes),
+        **_storage_settings(sora_deployment),
     }
-    return _configmap(sora, names.file_server(sora), "file-server", data)
+    return _configmap(sora_deployment, names.file_server(sora_deployment), "file-server", data)
 
 
-def feedback_api_configmap(sora: SoraDeployment) -> dict[str, Any]:
+def feedback_api_configmap(sora_deployment: SoraDeployment) -> dict[str, Any]:
     """The database path on the volume and the file server whose catalog feedback is
     checked against; secrets come from the Secret, not from here."""
     data = {
-        **shared_settings(sora),
+        **shared_settings(sora_deployment),
         "DATABASE_PATH": layout.DATABASE_PATH,
-        "FILE_SERVER_URL": file_server_url(sora),
+        "FILE_SERVER_URL": file_server_url(sora_deployment),
     }
-    return _configmap(sora, names.feedback_api(sora), "feedback-api", data)
+    return _configmap(sora_deployment, names.feedback_api(sora_deployment), "feedback-api", data)
 
 
-def file_server_url(sora: SoraDeployment) -> str:
+def file_server_url(sora_deployment: SoraDeployment) -> str:
     """The file server's in-cluster URL, for the services that call it."""
-    return names.service_url(sora, names.file_server(sora), layout.FILE_SERVER_PORT)
+    return names.service_url(
+        sora_deployment, names.file_server(sora_deployment), layout.FILE_SERVER_PORT
+    )
 
 
 def checksum(configmap: dict[str, Any]) -> str:
@@ -55,26 +58,26 @@ def checksum(configmap: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def shared_settings(sora: SoraDeployment) -> dict[str, str]:
+def shared_settings(sora_deployment: SoraDeployment) -> dict[str, str]:
     """What every service reads; the admin panel gets these in its pod's env (admin.py)."""
     return {
         "SORA_ENV": SORA_ENV,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
-        "ALLOWED_ORIGINS": ",".join(sora.file_server.allowed_origins),
-        "TRUSTED_PROXIES": ",".join(sora.ingress.source_cidrs or PRIVATE_RANGES),
+        "ALLOWED_ORIGINS": ",".join(sora_deployment.file_server.allowed_origins),
+        "TRUSTED_PROXIES": ",".join(sora_deployment.ingress.source_cidrs or PRIVATE_RANGES),
     }
 
 
-def _storage_settings(sora: SoraDeployment) -> dict[str, str]:
-    storage = sora.file_server.storage
+def _storage_settings(sora_deployment: SoraDeployment) -> dict[str, str]:
+    storage = sora_deployment.file_server.storage
     if isinstance(storage, LocalStorage):
         return {"STORAGE_BACKEND": "local", "STORAGE_DIR": layout.CATALOG_DIR}
-    return {"STORAGE_BACKEND": "s3", **_s3_settings(storage, sora)}
+    return {"STORAGE_BACKEND": "s3", **_s3_settings(storage, sora_deployment)}
 
 
-def _s3_settings(storage: S3Storage, sora: SoraDeployment) -> dict[str, str]:
-    redirects = sora.file_server.presigned_redirects
+def _s3_settings(storage: S3Storage, sora_deployment: SoraDeployment) -> dict[str, str]:
+    redirects = sora_deployment.file_server.presigned_redirects
     data = {
         "S3_BUCKET": storage.bucket,
         "S3_PREFIX": storage.prefix,
@@ -89,11 +92,11 @@ def _s3_settings(storage: S3Storage, sora: SoraDeployment) -> dict[str, str]:
 
 
 def _configmap(
-    sora: SoraDeployment, name: str, component: str, data: dict[str, str]
+    sora_deployment: SoraDeployment, name: str, component: str, data: dict[str, str]
 ) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": labels.metadata(sora, name, component),
+        "metadata": labels.metadata(sora_deployment, name, component),
         "data": data,
     }

@@ -10,58 +10,65 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names, pods
+from sora_contract import layout
+from sora_operator.builders import labels, names, pods
 from sora_operator.spec import SECRET_KEYS, SoraDeployment
 
 COMPONENT: Final = "feedback-api"
 
 
-def feedback_api_deployment(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+def feedback_api_deployment(
+    sora_deployment: SoraDeployment, config_checksum: str
+) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": labels.metadata(sora, names.feedback_api(sora), COMPONENT),
+        "metadata": labels.metadata(
+            sora_deployment, names.feedback_api(sora_deployment), COMPONENT
+        ),
         "spec": {
-            "replicas": sora.feedback_api.replicas,
+            "replicas": sora_deployment.feedback_api.replicas,
             "revisionHistoryLimit": 5,
-            "selector": {"matchLabels": labels.selector_labels(sora, COMPONENT)},
+            "selector": {"matchLabels": labels.selector_labels(sora_deployment, COMPONENT)},
             "strategy": {"type": "Recreate"},
-            "template": _pod_template(sora, config_checksum),
+            "template": _pod_template(sora_deployment, config_checksum),
         },
     }
 
 
-def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+def _pod_template(sora_deployment: SoraDeployment, config_checksum: str) -> dict[str, Any]:
     tmp_volume, tmp_mount = pods.tmp_volume()
     database = {
         "name": "database",
-        "persistentVolumeClaim": {"claimName": names.database_claim(sora)},
+        "persistentVolumeClaim": {"claimName": names.database_claim(sora_deployment)},
     }
     pod: dict[str, Any] = {
-        "serviceAccountName": names.feedback_api(sora),
+        "serviceAccountName": names.feedback_api(sora_deployment),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": pods.pod_security_context(),
         "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
         "containers": [
-            _container(sora, [tmp_mount, {"name": "database", "mountPath": layout.DATA_DIR}])
+            _container(
+                sora_deployment, [tmp_mount, {"name": "database", "mountPath": layout.DATA_DIR}]
+            )
         ],
         "volumes": [tmp_volume, database],
     }
-    return pods.service_pod_template(sora, COMPONENT, pod, config_checksum)
+    return pods.service_pod_template(sora_deployment, COMPONENT, pod, config_checksum)
 
 
-def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+def _container(sora_deployment: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
     return pods.service_container(
-        sora,
+        sora_deployment,
         COMPONENT,
         command=layout.FEEDBACK_API_COMMAND,
         port=layout.FEEDBACK_API_PORT,
         env=[
             {"name": "PORT", "value": str(layout.FEEDBACK_API_PORT)},
-            *pods.secret_env(sora, *SECRET_KEYS),
+            *pods.secret_env(sora_deployment, *SECRET_KEYS),
         ],
-        resources=sora.feedback_api.resources,
+        resources=sora_deployment.feedback_api.resources,
         mounts=mounts,
-        config_map=names.feedback_api(sora),
+        config_map=names.feedback_api(sora_deployment),
     )

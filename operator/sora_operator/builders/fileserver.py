@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout, names, pods
+from sora_contract import layout
+from sora_operator.builders import labels, names, pods
 from sora_operator.spec import LocalStorage, SoraDeployment
 
 COMPONENT: Final = "file-server"
@@ -21,68 +22,68 @@ SAMPLE_CATALOG_SCRIPT: Final = (
 )
 
 
-def file_server_deployment(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+def file_server_deployment(sora_deployment: SoraDeployment, config_checksum: str) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "revisionHistoryLimit": 5,
-        "selector": {"matchLabels": labels.selector_labels(sora, COMPONENT)},
+        "selector": {"matchLabels": labels.selector_labels(sora_deployment, COMPONENT)},
         "strategy": {
             "type": "RollingUpdate",
             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
         },
-        "template": _pod_template(sora, config_checksum),
+        "template": _pod_template(sora_deployment, config_checksum),
     }
-    if not sora.file_server.autoscaled:
-        spec["replicas"] = sora.file_server.replicas
+    if not sora_deployment.file_server.autoscaled:
+        spec["replicas"] = sora_deployment.file_server.replicas
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": labels.metadata(sora, names.file_server(sora), COMPONENT),
+        "metadata": labels.metadata(sora_deployment, names.file_server(sora_deployment), COMPONENT),
         "spec": spec,
     }
 
 
-def _pod_template(sora: SoraDeployment, config_checksum: str) -> dict[str, Any]:
-    volumes, mounts = _volumes(sora)
+def _pod_template(sora_deployment: SoraDeployment, config_checksum: str) -> dict[str, Any]:
+    volumes, mounts = _volumes(sora_deployment)
     pod: dict[str, Any] = {
-        "serviceAccountName": names.file_server(sora),
+        "serviceAccountName": names.file_server(sora_deployment),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": pods.pod_security_context(),
         "terminationGracePeriodSeconds": pods.TERMINATION_GRACE_SECONDS,
-        "topologySpreadConstraints": _spread(sora),
-        "containers": [_container(sora, mounts)],
+        "topologySpreadConstraints": _spread(sora_deployment),
+        "containers": [_container(sora_deployment, mounts)],
         "volumes": volumes,
     }
     if (
-        isinstance(sora.file_server.storage, LocalStorage)
-        and not sora.file_server.storage.claim_name
+        isinstance(sora_deployment.file_server.storage, LocalStorage)
+        and not sora_deployment.file_server.storage.claim_name
     ):
-        pod["initContainers"] = [_sample_catalog_container(sora)]
-    return pods.service_pod_template(sora, COMPONENT, pod, config_checksum)
+        pod["initContainers"] = [_sample_catalog_container(sora_deployment)]
+    return pods.service_pod_template(sora_deployment, COMPONENT, pod, config_checksum)
 
 
-def _container(sora: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+def _container(sora_deployment: SoraDeployment, mounts: list[dict[str, Any]]) -> dict[str, Any]:
     return pods.service_container(
-        sora,
+        sora_deployment,
         COMPONENT,
         command=layout.FILE_SERVER_COMMAND,
         port=layout.FILE_SERVER_PORT,
         env=[
             {"name": "PORT", "value": str(layout.FILE_SERVER_PORT)},
-            *pods.secret_env(sora, "IP_SALT"),
+            *pods.secret_env(sora_deployment, "IP_SALT"),
         ],
-        resources=sora.file_server.resources,
+        resources=sora_deployment.file_server.resources,
         mounts=mounts,
-        config_map=names.file_server(sora),
+        config_map=names.file_server(sora_deployment),
     )
 
 
-def _sample_catalog_container(sora: SoraDeployment) -> dict[str, Any]:
+def _sample_catalog_container(sora_deployment: SoraDeployment) -> dict[str, Any]:
     """Writes the image's sample catalog into the catalog emptyDir before the server starts."""
     return {
         "name": "sample-catalog",
-        "image": sora.image.reference,
-        "imagePullPolicy": sora.image.pull_policy,
+        "image": sora_deployment.image.reference,
+        "imagePullPolicy": sora_deployment.image.pull_policy,
         "command": ["python", "-c", SAMPLE_CATALOG_SCRIPT, layout.CATALOG_DIR],
         "resources": {
             "requests": {"cpu": "50m", "memory": "64Mi"},
@@ -93,12 +94,12 @@ def _sample_catalog_container(sora: SoraDeployment) -> dict[str, Any]:
     }
 
 
-def _volumes(sora: SoraDeployment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _volumes(sora_deployment: SoraDeployment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     tmp_volume, tmp_mount = pods.tmp_volume()
-    cache_limit = f"{int(sora.file_server.cache_bytes * CACHE_HEADROOM) // 1024**2}Mi"
+    cache_limit = f"{int(sora_deployment.file_server.cache_bytes * CACHE_HEADROOM) // 1024**2}Mi"
     volumes = [tmp_volume, {"name": "cache", "emptyDir": {"sizeLimit": cache_limit}}]
     mounts = [tmp_mount, {"name": "cache", "mountPath": layout.CACHE_DIR}]
-    storage = sora.file_server.storage
+    storage = sora_deployment.file_server.storage
     if isinstance(storage, LocalStorage):
         volumes.append(_catalog_volume(storage))
         mount: dict[str, Any] = {"name": "catalog", "mountPath": layout.CATALOG_DIR}
@@ -115,9 +116,9 @@ def _catalog_volume(storage: LocalStorage) -> dict[str, Any]:
     return {"name": "catalog", "emptyDir": {"sizeLimit": "256Mi"}}
 
 
-def _spread(sora: SoraDeployment) -> list[dict[str, Any]]:
+def _spread(sora_deployment: SoraDeployment) -> list[dict[str, Any]]:
     """Prefer different zones, then different nodes; never block scheduling for it."""
-    selector = {"matchLabels": labels.selector_labels(sora, COMPONENT)}
+    selector = {"matchLabels": labels.selector_labels(sora_deployment, COMPONENT)}
     return [
         {
             "maxSkew": 1,

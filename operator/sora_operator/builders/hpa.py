@@ -18,24 +18,26 @@ from sora_operator.spec import SoraDeployment
 COMPONENT: Final = "file-server"
 
 
-def file_server_autoscaler(sora: SoraDeployment, bounds: Bounds) -> dict[str, Any] | None:
+def file_server_autoscaler(
+    sora_deployment: SoraDeployment, bounds: Bounds
+) -> dict[str, Any] | None:
     """The HPA, or None when autoscaling is off (then the HPA must go)."""
-    autoscaling = sora.file_server.autoscaling
-    if not sora.file_server.autoscaled:
+    autoscaling = sora_deployment.file_server.autoscaling
+    if not sora_deployment.file_server.autoscaled:
         return None
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": labels.metadata(sora, names.file_server(sora), COMPONENT),
+        "metadata": labels.metadata(sora_deployment, names.file_server(sora_deployment), COMPONENT),
         "spec": {
             "scaleTargetRef": {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
-                "name": names.file_server(sora),
+                "name": names.file_server(sora_deployment),
             },
             "minReplicas": bounds.min_replicas,
             "maxReplicas": bounds.max_replicas,
-            "metrics": _metrics(sora),
+            "metrics": _metrics(sora_deployment),
             "behavior": {
                 "scaleUp": {
                     "stabilizationWindowSeconds": autoscaling.scale_up_stabilization_seconds
@@ -48,8 +50,8 @@ def file_server_autoscaler(sora: SoraDeployment, bounds: Bounds) -> dict[str, An
     }
 
 
-def _metrics(sora: SoraDeployment) -> list[dict[str, Any]]:
-    autoscaling = sora.file_server.autoscaling
+def _metrics(sora_deployment: SoraDeployment) -> list[dict[str, Any]]:
+    autoscaling = sora_deployment.file_server.autoscaling
     metrics: list[dict[str, Any]] = [
         _utilization(resource, target)
         for resource, target in (

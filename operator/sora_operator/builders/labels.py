@@ -26,40 +26,40 @@ PLATFORM: Final = "sora"
 MANAGED_SELECTOR: Final = f"{MANAGED_BY}={OPERATOR}"
 
 
-def selector_labels(sora: SoraDeployment, component: str) -> dict[str, str]:
+def selector_labels(sora_deployment: SoraDeployment, component: str) -> dict[str, str]:
     """The pods of one component of one SoraDeployment (immutable once created)."""
-    return {NAME: f"{PLATFORM}-{component}", INSTANCE: sora.name}
+    return {NAME: f"{PLATFORM}-{component}", INSTANCE: sora_deployment.name}
 
 
-def instance_labels(sora: SoraDeployment) -> dict[str, str]:
+def instance_labels(sora_deployment: SoraDeployment) -> dict[str, str]:
     """Every pod of one SoraDeployment, whatever its component."""
-    return {INSTANCE: sora.name, PART_OF: PLATFORM}
+    return {INSTANCE: sora_deployment.name, PART_OF: PLATFORM}
 
 
-def common_labels(sora: SoraDeployment, component: str) -> dict[str, str]:
+def common_labels(sora_deployment: SoraDeployment, component: str) -> dict[str, str]:
     return {
-        **selector_labels(sora, component),
+        **selector_labels(sora_deployment, component),
         COMPONENT: component,
         PART_OF: PLATFORM,
         MANAGED_BY: OPERATOR,
-        ENVIRONMENT: sora.environment,
+        ENVIRONMENT: sora_deployment.environment,
     }
 
 
-def owner_reference(sora: SoraDeployment) -> dict[str, Any]:
+def owner_reference(sora_deployment: SoraDeployment) -> dict[str, Any]:
     """Makes the garbage collector delete the child with its SoraDeployment."""
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "name": sora.name,
-        "uid": sora.uid,
+        "name": sora_deployment.name,
+        "uid": sora_deployment.uid,
         "controller": True,
         "blockOwnerDeletion": True,
     }
 
 
 def metadata(
-    sora: SoraDeployment,
+    sora_deployment: SoraDeployment,
     name: str,
     component: str,
     *,
@@ -68,11 +68,11 @@ def metadata(
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "name": name,
-        "namespace": sora.namespace,
-        "labels": common_labels(sora, component),
+        "namespace": sora_deployment.namespace,
+        "labels": common_labels(sora_deployment, component),
     }
     if annotations:
         meta["annotations"] = annotations
     if owned:
-        meta["ownerReferences"] = [owner_reference(sora)]
+        meta["ownerReferences"] = [owner_reference(sora_deployment)]
     return meta

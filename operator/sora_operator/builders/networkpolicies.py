@@ -14,68 +14,76 @@ from __future__ import annotations
 
 from typing import Any
 
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_operator.builders import labels, names
 from sora_operator.spec import SoraDeployment
 
 
-def file_server_policy(sora: SoraDeployment) -> dict[str, Any]:
-    return _policy(sora, names.file_server(sora), "file-server", layout.FILE_SERVER_PORT)
+def file_server_policy(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    return _policy(
+        sora_deployment, names.file_server(sora_deployment), "file-server", layout.FILE_SERVER_PORT
+    )
 
 
-def feedback_api_policy(sora: SoraDeployment) -> dict[str, Any]:
-    return _policy(sora, names.feedback_api(sora), "feedback-api", layout.FEEDBACK_API_PORT)
+def feedback_api_policy(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    return _policy(
+        sora_deployment,
+        names.feedback_api(sora_deployment),
+        "feedback-api",
+        layout.FEEDBACK_API_PORT,
+    )
 
 
-def admin_policy(sora: SoraDeployment) -> dict[str, Any] | None:
+def admin_policy(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
     """The load balancer reaches the panel only while /admin is routed (admin.ingress)."""
-    if not sora.admin.enabled:
+    if not sora_deployment.admin.enabled:
         return None
     return _policy(
-        sora,
-        names.admin(sora),
+        sora_deployment,
+        names.admin(sora_deployment),
         "admin",
         layout.ADMIN_PORT,
-        routed=sora.admin.ingress.enabled,
+        routed=sora_deployment.admin.ingress.enabled,
     )
 
 
 def _policy(
-    sora: SoraDeployment, name: str, component: str, port: int, *, routed: bool = True
+    sora_deployment: SoraDeployment, name: str, component: str, port: int, *, routed: bool = True
 ) -> dict[str, Any]:
     rule: dict[str, Any] = {"ports": [{"protocol": "TCP", "port": port}]}
-    sources = _sources(sora, routed)
+    sources = _sources(sora_deployment, routed)
     if sources is not None:
         rule["from"] = sources
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": labels.metadata(sora, name, component),
+        "metadata": labels.metadata(sora_deployment, name, component),
         "spec": {
-            "podSelector": {"matchLabels": labels.selector_labels(sora, component)},
+            "podSelector": {"matchLabels": labels.selector_labels(sora_deployment, component)},
             "policyTypes": ["Ingress"],
             "ingress": [rule],
         },
     }
 
 
-def _sources(sora: SoraDeployment, routed: bool) -> list[dict[str, Any]] | None:
+def _sources(sora_deployment: SoraDeployment, routed: bool) -> list[dict[str, Any]] | None:
     """The admitted peers, or None for "any source" (Ingress on, no CIDRs known).
 
     ``routed``: whether the Ingress sends anything to this component at all.
     """
-    own_pods = {"podSelector": {"matchLabels": labels.instance_labels(sora)}}
-    scrapers = _scrapers(sora)
-    if not (sora.ingress.enabled and routed):
+    own_pods = {"podSelector": {"matchLabels": labels.instance_labels(sora_deployment)}}
+    scrapers = _scrapers(sora_deployment)
+    if not (sora_deployment.ingress.enabled and routed):
         return [own_pods, *scrapers]
-    if not sora.ingress.source_cidrs:
+    if not sora_deployment.ingress.source_cidrs:
         return None
-    cidrs = ({"ipBlock": {"cidr": cidr}} for cidr in sora.ingress.source_cidrs)
+    cidrs = ({"ipBlock": {"cidr": cidr}} for cidr in sora_deployment.ingress.source_cidrs)
     return [own_pods, *scrapers, *cidrs]
 
 
-def _scrapers(sora: SoraDeployment) -> list[dict[str, Any]]:
+def _scrapers(sora_deployment: SoraDeployment) -> list[dict[str, Any]]:
     """Prometheus' namespace, when ServiceMonitors send it to the pods' /metrics."""
-    if not sora.monitoring.service_monitors:
+    if not sora_deployment.monitoring.service_monitors:
         return []
-    namespace = {"kubernetes.io/metadata.name": sora.monitoring.scrape_namespace}
+    namespace = {"kubernetes.io/metadata.name": sora_deployment.monitoring.scrape_namespace}
     return [{"namespaceSelector": {"matchLabels": namespace}}]

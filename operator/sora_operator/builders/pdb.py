@@ -18,30 +18,30 @@ from sora_operator.builders import labels, names
 from sora_operator.spec import SoraDeployment
 
 
-def file_server_budget(sora: SoraDeployment) -> dict[str, Any] | None:
-    if not sora.file_server.autoscaled and sora.file_server.replicas <= 1:
+def file_server_budget(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
+    if not sora_deployment.file_server.autoscaled and sora_deployment.file_server.replicas <= 1:
         return None
-    limit = {"maxUnavailable": 1} if sora.file_server.autoscaled else {"minAvailable": 1}
-    return _budget(sora, names.file_server(sora), "file-server", limit)
+    limit = {"maxUnavailable": 1} if sora_deployment.file_server.autoscaled else {"minAvailable": 1}
+    return _budget(sora_deployment, names.file_server(sora_deployment), "file-server", limit)
 
 
-def admin_budget(sora: SoraDeployment) -> dict[str, Any] | None:
+def admin_budget(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
     """Several admin panel pods: one stays while nodes drain (one pod: no budget)."""
-    if not sora.admin.enabled or sora.admin.replicas <= 1:
+    if not sora_deployment.admin.enabled or sora_deployment.admin.replicas <= 1:
         return None
-    return _budget(sora, names.admin(sora), "admin", {"minAvailable": 1})
+    return _budget(sora_deployment, names.admin(sora_deployment), "admin", {"minAvailable": 1})
 
 
 def _budget(
-    sora: SoraDeployment, name: str, component: str, limit: dict[str, int]
+    sora_deployment: SoraDeployment, name: str, component: str, limit: dict[str, int]
 ) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": labels.metadata(sora, name, component),
+        "metadata": labels.metadata(sora_deployment, name, component),
         "spec": {
             **limit,
-            "selector": {"matchLabels": labels.selector_labels(sora, component)},
+            "selector": {"matchLabels": labels.selector_labels(sora_deployment, component)},
             "unhealthyPodEvictionPolicy": "AlwaysAllow",
         },
     }

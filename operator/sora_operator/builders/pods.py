@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.builders import labels, layout
+from sora_contract import layout
+from sora_operator.builders import labels
 from sora_operator.spec import GROUP, Resources, SoraDeployment
 
 CONFIG_CHECKSUM_ANNOTATION: Final = f"{GROUP}/config-checksum"
@@ -66,7 +67,7 @@ def pre_stop_pause() -> dict[str, Any]:
 
 
 def service_container(
-    sora: SoraDeployment,
+    sora_deployment: SoraDeployment,
     component: str,
     *,
     command: str,
@@ -79,8 +80,8 @@ def service_container(
     """A service's container: the image's command on its named port, hardened and probed."""
     container: dict[str, Any] = {
         "name": component,
-        "image": sora.image.reference,
-        "imagePullPolicy": sora.image.pull_policy,
+        "image": sora_deployment.image.reference,
+        "imagePullPolicy": sora_deployment.image.pull_policy,
         "command": [command],
         "ports": [{"name": layout.HTTP_PORT_NAME, "containerPort": port, "protocol": "TCP"}],
         "env": env,
@@ -95,8 +96,8 @@ def service_container(
     return container
 
 
-def secret_env(sora: SoraDeployment, *keys: str) -> list[dict[str, Any]]:
-    secret = sora.feedback_api.secret_name
+def secret_env(sora_deployment: SoraDeployment, *keys: str) -> list[dict[str, Any]]:
+    secret = sora_deployment.feedback_api.secret_name
     return [
         {"name": key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}} for key in keys
     ]
@@ -108,27 +109,27 @@ def tmp_volume() -> tuple[dict[str, Any], dict[str, Any]]:
     return volume, {"name": "tmp", "mountPath": layout.TMP_DIR}
 
 
-def pod_annotations(sora: SoraDeployment, config_checksum: str) -> dict[str, str]:
+def pod_annotations(sora_deployment: SoraDeployment, config_checksum: str) -> dict[str, str]:
     return {
         CONFIG_CHECKSUM_ANNOTATION: config_checksum,
-        LOG_RETENTION_ANNOTATION: str(sora.log_retention_days),
+        LOG_RETENTION_ANNOTATION: str(sora_deployment.log_retention_days),
     }
 
 
-def image_pull_secrets(sora: SoraDeployment) -> list[dict[str, str]]:
-    return [{"name": name} for name in sora.image.pull_secrets]
+def image_pull_secrets(sora_deployment: SoraDeployment) -> list[dict[str, str]]:
+    return [{"name": name} for name in sora_deployment.image.pull_secrets]
 
 
 def service_pod_template(
-    sora: SoraDeployment, component: str, spec: dict[str, Any], config_checksum: str
+    sora_deployment: SoraDeployment, component: str, spec: dict[str, Any], config_checksum: str
 ) -> dict[str, Any]:
     """A service's pod template: its labels, the config checksum that rolls it, pull secrets."""
-    if sora.image.pull_secrets:
-        spec["imagePullSecrets"] = image_pull_secrets(sora)
+    if sora_deployment.image.pull_secrets:
+        spec["imagePullSecrets"] = image_pull_secrets(sora_deployment)
     return {
         "metadata": {
-            "labels": labels.common_labels(sora, component),
-            "annotations": pod_annotations(sora, config_checksum),
+            "labels": labels.common_labels(sora_deployment, component),
+            "annotations": pod_annotations(sora_deployment, config_checksum),
         },
         "spec": spec,
     }

@@ -15,8 +15,8 @@ from sora_operator.spec import SoraDeployment
 COMPONENT: Final = "database"
 
 
-def database_claim(sora: SoraDeployment) -> dict[str, Any]:
-    database = sora.feedback_api.database
+def database_claim(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    database = sora_deployment.feedback_api.database
     spec: dict[str, Any] = {
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": database.size}},
@@ -27,7 +27,10 @@ def database_claim(sora: SoraDeployment) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": labels.metadata(
-            sora, names.database_claim(sora), COMPONENT, owned=not database.retain_on_delete
+            sora_deployment,
+            names.database_claim(sora_deployment),
+            COMPONENT,
+            owned=not database.retain_on_delete,
         ),
         "spec": spec,
     }

@@ -25,28 +25,28 @@ REQUEST_ANNOTATION: Final = f"{GROUP}/restore-request-id"
 FROM_ANNOTATION: Final = f"{GROUP}/restore-from"
 
 
-def job_name(sora: SoraDeployment, request_id: str) -> str:
+def job_name(sora_deployment: SoraDeployment, request_id: str) -> str:
     digest = hashlib.sha256(request_id.encode()).hexdigest()[:10]
-    return f"{sora.name}-restore-{digest}"
+    return f"{sora_deployment.name}-restore-{digest}"
 
 
-def restore_job(sora: SoraDeployment, restore: Restore) -> dict[str, Any]:
+def restore_job(sora_deployment: SoraDeployment, restore: Restore) -> dict[str, Any]:
     command = [backup.COMMAND, "restore", "--from", restore.source]
     pod = backup.pod_spec(
-        sora,
+        sora_deployment,
         init_containers=[],
-        containers=[backup.container(sora, CONTAINER, command)],
+        containers=[backup.container(sora_deployment, CONTAINER, command)],
         affinity=None,
     )
     del pod["initContainers"]
-    spec = backup.job_spec(sora, COMPONENT, pod)
+    spec = backup.job_spec(sora_deployment, COMPONENT, pod)
     spec["ttlSecondsAfterFinished"] = TTL_SECONDS_AFTER_FINISHED
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": labels.metadata(
-            sora,
-            job_name(sora, restore.request_id),
+            sora_deployment,
+            job_name(sora_deployment, restore.request_id),
             COMPONENT,
             annotations={REQUEST_ANNOTATION: restore.request_id, FROM_ANNOTATION: restore.source},
         ),

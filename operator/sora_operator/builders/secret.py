@@ -19,19 +19,21 @@ from sora_operator.spec import ADMIN_SECRET_KEYS, GROUP, SECRET_KEYS, SoraDeploy
 GENERATED_ANNOTATION: Final = f"{GROUP}/generated"
 
 
-def generated_secret(sora: SoraDeployment, values: Mapping[str, str]) -> dict[str, Any]:
-    owned = not sora.feedback_api.database.retain_on_delete
-    name = sora.feedback_api.secret_name
-    return _generated(sora, name, "secrets", SECRET_KEYS, values, owned=owned)
+def generated_secret(sora_deployment: SoraDeployment, values: Mapping[str, str]) -> dict[str, Any]:
+    owned = not sora_deployment.feedback_api.database.retain_on_delete
+    name = sora_deployment.feedback_api.secret_name
+    return _generated(sora_deployment, name, "secrets", SECRET_KEYS, values, owned=owned)
 
 
-def generated_admin_secret(sora: SoraDeployment, values: Mapping[str, str]) -> dict[str, Any]:
-    name = sora.admin.session_secret_name
-    return _generated(sora, name, "admin-secrets", ADMIN_SECRET_KEYS, values, owned=True)
+def generated_admin_secret(
+    sora_deployment: SoraDeployment, values: Mapping[str, str]
+) -> dict[str, Any]:
+    name = sora_deployment.admin.session_secret_name
+    return _generated(sora_deployment, name, "admin-secrets", ADMIN_SECRET_KEYS, values, owned=True)
 
 
 def _generated(
-    sora: SoraDeployment,
+    sora_deployment: SoraDeployment,
     name: str,
     component: str,
     keys: Sequence[str],
@@ -43,7 +45,7 @@ def _generated(
     if missing:
         raise ValueError(f"secret values missing: {', '.join(missing)}")
     metadata = labels.metadata(
-        sora, name, component, owned=owned, annotations={GENERATED_ANNOTATION: "true"}
+        sora_deployment, name, component, owned=owned, annotations={GENERATED_ANNOTATION: "true"}
     )
     return {
         "apiVersion": "v1",

@@ -13,27 +13,31 @@ from sora_operator.builders import labels, names
 from sora_operator.spec import SoraDeployment
 
 
-def file_server_service_account(sora: SoraDeployment) -> dict[str, Any]:
-    annotations = dict(sora.file_server.service_account_annotations)
-    return _service_account(sora, names.file_server(sora), "file-server", annotations)
+def file_server_service_account(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    annotations = dict(sora_deployment.file_server.service_account_annotations)
+    return _service_account(
+        sora_deployment, names.file_server(sora_deployment), "file-server", annotations
+    )
 
 
-def feedback_api_service_account(sora: SoraDeployment) -> dict[str, Any]:
-    return _service_account(sora, names.feedback_api(sora), "feedback-api", {})
+def feedback_api_service_account(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    return _service_account(
+        sora_deployment, names.feedback_api(sora_deployment), "feedback-api", {}
+    )
 
 
-def admin_service_account(sora: SoraDeployment) -> dict[str, Any] | None:
-    if not sora.admin.enabled:
+def admin_service_account(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
+    if not sora_deployment.admin.enabled:
         return None
-    return _service_account(sora, names.admin(sora), "admin", {})
+    return _service_account(sora_deployment, names.admin(sora_deployment), "admin", {})
 
 
 def _service_account(
-    sora: SoraDeployment, name: str, component: str, annotations: dict[str, str]
+    sora_deployment: SoraDeployment, name: str, component: str, annotations: dict[str, str]
 ) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": labels.metadata(sora, name, component, annotations=annotations),
+        "metadata": labels.metadata(sora_deployment, name, component, annotations=annotations),
         "automountServiceAccountToken": False,
     }

@@ -8,33 +8,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from sora_operator.builders import labels, layout, names
+from sora_contract import layout
+from sora_operator.builders import labels, names
 from sora_operator.spec import SoraDeployment
 
 
-def file_server_service(sora: SoraDeployment) -> dict[str, Any]:
-    return _service(sora, names.file_server(sora), "file-server", layout.FILE_SERVER_PORT)
+def file_server_service(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    return _service(
+        sora_deployment, names.file_server(sora_deployment), "file-server", layout.FILE_SERVER_PORT
+    )
 
 
-def feedback_api_service(sora: SoraDeployment) -> dict[str, Any]:
-    return _service(sora, names.feedback_api(sora), "feedback-api", layout.FEEDBACK_API_PORT)
+def feedback_api_service(sora_deployment: SoraDeployment) -> dict[str, Any]:
+    return _service(
+        sora_deployment,
+        names.feedback_api(sora_deployment),
+        "feedback-api",
+        layout.FEEDBACK_API_PORT,
+    )
 
 
-def admin_service(sora: SoraDeployment) -> dict[str, Any] | None:
+def admin_service(sora_deployment: SoraDeployment) -> dict[str, Any] | None:
     """Only with the admin panel enabled."""
-    if not sora.admin.enabled:
+    if not sora_deployment.admin.enabled:
         return None
-    return _service(sora, names.admin(sora), "admin", layout.ADMIN_PORT)
+    return _service(sora_deployment, names.admin(sora_deployment), "admin", layout.ADMIN_PORT)
 
 
-def _service(sora: SoraDeployment, name: str, component: str, port: int) -> dict[str, Any]:
+def _service(
+    sora_deployment: SoraDeployment, name: str, component: str, port: int
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": labels.metadata(sora, name, component),
+        "metadata": labels.metadata(sora_deployment, name, component),
         "spec": {
             "type": "ClusterIP",
-            "selector": labels.selector_labels(sora, component),
+            "selector": labels.selector_labels(sora_deployment, component),
             "ports": [
                 {
                     "name": layout.HTTP_PORT_NAME,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sora.common import metrics
-from sora.common.logs import configure_logging
 from sora.common.serve import cli, exit_on_config_error, run_gunicorn
-from sora.common.settings import ConfigError
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError
 
 PROGRAM = "sora-admin"
 

@@ -26,7 +26,7 @@ from sora.admin.models import (
     Statistics,
     TargetStatistics,
 )
-from sora.common.logs import request_id_var
+from sora_contract.logs import request_id_var
 
 log = logging.getLogger("sora.admin.upstream")
 

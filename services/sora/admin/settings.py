@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from typing import Final
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
+from sora_contract import layout
+from sora_contract.settings import ConfigError, Env, SharedSettings, require_secret
 
 SERVICE: Final = "sora-admin"
-DEFAULT_PORT: Final = 3002
+DEFAULT_PORT: Final = layout.ADMIN_PORT
 # The feedback API's development default (sora.feedback.settings.DEV_ADMIN_TOKEN): with
 # SORA_ENV=development and no ADMIN_TOKEN, both services agree without configuration.
 DEV_ADMIN_TOKEN: Final = "sora-development-admin-token"  # noqa: S105 - SORA_ENV=development only
 DEV_SESSION_SECRET: Final = "sora-development-session-secret"  # noqa: S105 - development only
-DEFAULT_FEEDBACK_API_URL: Final = "http://127.0.0.1:3001"
-DEFAULT_FILE_SERVER_URL: Final = "http://127.0.0.1:3000"
+DEFAULT_FEEDBACK_API_URL: Final = f"http://127.0.0.1:{layout.FEEDBACK_API_PORT}"
+DEFAULT_FILE_SERVER_URL: Final = f"http://127.0.0.1:{layout.FILE_SERVER_PORT}"
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from sora.backup.retention import BackupObject
 from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
 from sora.backup.store import BackupStore
-from sora.common.logs import configure_logging
-from sora.common.settings import ConfigError, Env
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError, Env
 
 LATEST = "latest"  # verify and restore: the newest verified backup
 FLAG_VARIABLES = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sora.common.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env
 
 STORAGE_CLASSES: Final = (
     "STANDARD",

@@ -26,7 +26,7 @@ from gunicorn import util as _gunicorn_util
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 
-from sora.common.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env
 
 
 def available_cpus() -> int:
@@ -56,15 +56,26 @@ class ServerSettings:
     keepalive: int
 
     @classmethod
-    def from_env(cls, env: Env, default_port: int) -> ServerSettings:
+    def from_env(
+        cls,
+        env: Env,
+        default_port: int,
+        *,
+        default_workers: int | None = None,
+        default_threads: int = 4,
+        default_max_requests: int = 10000,
+    ) -> ServerSettings:
+        """``default_workers``: by default, from the CPUs (``2 x CPUs + 1``, at most 9).
+        ``default_max_requests``: 0 never recycles workers."""
+        workers = default_workers or min(2 * available_cpus() + 1, 9)
         return cls(
             host=env.string("HOST", "0.0.0.0"),  # noqa: S104 - containers listen on all interfaces
             port=env.integer("PORT", default_port, minimum=1, maximum=65535),
-            workers=env.integer("WEB_CONCURRENCY", min(2 * available_cpus() + 1, 9), minimum=1),
-            threads=env.integer("WEB_THREADS", 4, minimum=1, maximum=64),
+            workers=env.integer("WEB_CONCURRENCY", workers, minimum=1),
+            threads=env.integer("WEB_THREADS", default_threads, minimum=1, maximum=64),
             timeout=env.integer("WEB_TIMEOUT", 30, minimum=1),
             graceful_timeout=env.integer("WEB_GRACEFUL_TIMEOUT", 25, minimum=1),
-            max_requests=env.integer("WEB_MAX_REQUESTS", 10000, minimum=0),
+            max_requests=env.integer("WEB_MAX_REQUESTS", default_max_requests, minimum=0),
             max_requests_jitter=env.integer("WEB_MAX_REQUESTS_JITTER", 1000, minimum=0),
             keepalive=env.integer("WEB_KEEPALIVE", 5, minimum=0),
         )

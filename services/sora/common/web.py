@@ -21,8 +21,8 @@ from prometheus_client import Counter, Histogram
 
 from sora.common import metrics
 from sora.common.clientip import client_address, hash_address
-from sora.common.logs import request_id_var
-from sora.common.settings import SharedSettings
+from sora_contract.logs import request_id_var
+from sora_contract.settings import SharedSettings
 
 log = logging.getLogger("sora.http")
 access_log = logging.getLogger("sora.access")

@@ -15,22 +15,28 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from sora.common import metrics
-from sora.common.logs import configure_logging
 from sora.common.serve import exit_on_config_error
-from sora.common.settings import ConfigError, Env, SharedSettings
-from sora.feedback.schema import SchemaError
-from sora.feedback.settings import SERVICE, FeedbackSettings, KeySettings, StorageSettings
+from sora.feedback.schema_migrations import SchemaError
+from sora.feedback.settings import (
+    DEFAULT_PORT,
+    SERVICE,
+    FeedbackSettings,
+    KeySettings,
+    StorageSettings,
+)
 from sora.feedback.sqlite import SQLiteStore, prepare_database
+from sora_contract.logs import configure_logging
+from sora_contract.settings import ConfigError, Env, SharedSettings
 
-_FLAGS: Final = (("host", "HOST"), ("port", "PORT"), ("workers", "WEB_CONCURRENCY"))
+# No --workers: the API runs one worker process (settings.WORKERS), with WEB_THREADS threads.
+_FLAGS: Final = (("host", "HOST"), ("port", "PORT"))
 
 
 def _parser() -> argparse.ArgumentParser:
     server = argparse.ArgumentParser(add_help=False)
     server.add_argument("--host", default=argparse.SUPPRESS, help="listen address (HOST)")
-    server.add_argument("--port", type=int, default=argparse.SUPPRESS, help="port (PORT, 3001)")
     server.add_argument(
-        "--workers", type=int, default=argparse.SUPPRESS, help="gunicorn workers (WEB_CONCURRENCY)"
+        "--port", type=int, default=argparse.SUPPRESS, help=f"port (PORT, {DEFAULT_PORT})"
     )
     parser = argparse.ArgumentParser(
         prog=SERVICE,
@@ -121,13 +127,19 @@ def _reencrypt(storage: StorageSettings, keys: KeySettings, batch_size: int) -> 
 
 def _serve(settings: FeedbackSettings) -> None:
     from sora.common.serve import run_gunicorn
-    from sora.feedback.app import create_app
+    from sora.feedback.app import create_app, open_store
 
     configure_logging(
         SERVICE, settings.shared.environment, settings.shared.log_level, settings.shared.log_format
     )
     _prepare(settings.storage, logging.getLogger("sora.feedback").info)
-    run_gunicorn(lambda: create_app(settings), settings.server.gunicorn_options())
+    store = open_store(settings)
+
+    def worker_exit(arbiter: object, worker: object) -> None:
+        store.close()  # commits and answers the writes still queued (writer.py)
+
+    options = {**settings.server.gunicorn_options(), "worker_exit": worker_exit}
+    run_gunicorn(lambda: create_app(settings, store=store), options)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """The Falcon application: shared plumbing from ``sora.common.web`` plus our routes.
 
 Built once in the gunicorn master, before it forks: nothing here opens a
-database connection (each worker opens its own on first use), while the
-rate-limit table and the writer's control directory are created here so that
-every worker shares them.
+database connection or starts a thread (the one worker opens its connections
+and starts its writer on first use).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ def create_app(
     clock: Callable[[], int] = domain.now_ms,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     deps = resources.Deps(
-        store=store or _sqlite_store(settings),
+        store=store or open_store(settings),
         keyring=Keyring(settings.keys.current, settings.keys.old),
         guard=AdminGuard(settings.admin_token),
         clock=clock,
@@ -62,13 +61,13 @@ def create_app(
     return app
 
 
-def _sqlite_store(settings: FeedbackSettings) -> SQLiteStore:
+def open_store(settings: FeedbackSettings) -> FeedbackStore:
+    """The configured store; it opens its connections on first use, in the worker."""
     return SQLiteStore(
         settings.storage.database_path,
         synchronous=settings.storage.synchronous,
         busy_timeout_ms=settings.storage.busy_timeout_ms,
         observe_commit=telemetry.observe_commit,
-        writer_process=True,
     )
 
 

@@ -1,35 +1,28 @@
-"""Rate limiting per salted client address: token buckets shared by all gunicorn workers.
+"""Rate limiting per salted client address: token buckets in the server's memory.
 
-The buckets live in an anonymous shared memory map created before gunicorn
-forks, so every worker sees the same counts (a client cannot multiply its
-allowance by the number of workers). The table is a fixed-size open-addressing
-hash: ``slots`` entries of (key, tokens, last update), probed over a short
-window; when the window is full the least recently used entry is reused, which
-at worst gives an idle client a fresh bucket. Time is ``CLOCK_MONOTONIC``,
-which all processes on a host share.
+The feedback API runs one gunicorn worker (one writer per database file), so
+one table in that process sees every request: a lock around a dict is all the
+sharing there is. The table remembers the ``slots`` clients seen most recently;
+beyond that the least recently seen is forgotten, which at worst gives an idle
+client a fresh bucket.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import mmap
-import struct
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 import falcon
 
 from sora.common.web import ApiError
 from sora.feedback import telemetry
 from sora.feedback.auth import AdminGuard
-from sora.feedback.interprocess import ProcessLock
-
-_SLOT: Final = struct.Struct("<16sdd")  # key, tokens, updated (monotonic seconds)
-_EMPTY: Final = bytes(16)
-_PROBES: Final = 8
 
 
 @dataclass(frozen=True)
@@ -61,41 +54,29 @@ def retry_after_header(decision: Decision) -> str:
 
 
 class TokenBuckets:
-    """A fixed-size table of token buckets in memory shared across forked workers."""
+    """The buckets of the ``slots`` most recently seen (limit, client) pairs."""
 
     def __init__(self, slots: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._slots = slots
-        self._memory = mmap.mmap(-1, slots * _SLOT.size)
-        self._lock = ProcessLock()
         self._clock = clock
+        self._lock = threading.Lock()
+        # digest of (limit, client) -> (tokens, last update), least recently used first.
+        self._buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()
 
     def take(self, limit: Limit, client: str) -> Decision:
+        # A 16-byte digest rather than the 64-character client hash: a third of the memory.
         key = hashlib.blake2b(f"{limit.name}\0{client}".encode(), digest_size=16).digest()
-        now = self._clock()
         with self._lock:
-            offset, tokens, updated = self._slot(key, now, limit)
+            now = self._clock()
+            tokens, updated = self._buckets.pop(key, (float(limit.burst), now))
             decision, left = spend(refill(tokens, updated, now, limit), limit)
-            _SLOT.pack_into(self._memory, offset, key, left, now)
+            self._buckets[key] = (left, now)
+            if len(self._buckets) > self._slots:
+                self._buckets.popitem(last=False)
         return decision
 
-    def _slot(self, key: bytes, now: float, limit: Limit) -> tuple[int, float, float]:
-        """The slot holding ``key`` (or the one to give it) with its tokens and update time."""
-        start = int.from_bytes(key[:8], "little") % self._slots
-        victim, oldest = start * _SLOT.size, math.inf
-        for probe in range(_PROBES):
-            offset = (start + probe) % self._slots * _SLOT.size
-            found, tokens, updated = _SLOT.unpack_from(self._memory, offset)
-            if found == key:
-                return offset, tokens, updated
-            if found == _EMPTY:
-                return offset, float(limit.burst), now
-            if updated < oldest:
-                victim, oldest = offset, updated
-        return victim, float(limit.burst), now
-
-    def close(self) -> None:
-        self._memory.close()
-        self._lock.close()
+    def __len__(self) -> int:
+        return len(self._buckets)
 
 
 class RateLimitMiddleware:

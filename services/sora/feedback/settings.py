@@ -12,14 +12,22 @@ from pathlib import Path
 from typing import Final
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings, require_secret
 from sora.feedback.sqlite import SYNCHRONOUS_LEVELS
+from sora_contract import layout
+from sora_contract.settings import ConfigError, Env, SharedSettings, require_secret
 
 SERVICE: Final = "sora-feedback-api"
-DEFAULT_PORT: Final = 3001
-DEFAULT_FILE_SERVER_URL: Final = "http://127.0.0.1:3000"  # the file server's default port
+DEFAULT_PORT: Final = layout.FEEDBACK_API_PORT
+DEFAULT_FILE_SERVER_URL: Final = f"http://127.0.0.1:{layout.FILE_SERVER_PORT}"
 DEV_ENCRYPTION_KEY: Final = "sora-development-encryption-key"
 DEV_ADMIN_TOKEN: Final = "sora-development-admin-token"  # noqa: S105 - SORA_ENV=development only
+# One worker process: it holds the database's one writer (writer.py); its threads serve.
+WORKERS: Final = 1
+DEFAULT_THREADS: Final = 8
+# Not recycled by default: with one worker, each recycling is a pause of every request
+# (drain, fork, cold caches, the catalog fetched again) where several workers covered
+# for each other. WEB_MAX_REQUESTS still turns it on.
+DEFAULT_MAX_REQUESTS: Final = 0
 
 
 @dataclass(frozen=True)
@@ -115,10 +123,27 @@ class FeedbackSettings:
             raise ConfigError("ADMIN_TOKEN must differ from ENCRYPTION_KEY: use two secrets")
         return cls(
             shared=shared,
-            server=ServerSettings.from_env(env, DEFAULT_PORT),
+            server=_server_settings(env),
             storage=StorageSettings.from_env(env),
             keys=keys,
             admin_token=admin_token,
             rate_limit=RateLimitSettings.from_env(env),
             catalog=CatalogSettings.from_env(env),
         )
+
+
+def _server_settings(env: Env) -> ServerSettings:
+    server = ServerSettings.from_env(
+        env,
+        DEFAULT_PORT,
+        default_workers=WORKERS,
+        default_threads=DEFAULT_THREADS,
+        default_max_requests=DEFAULT_MAX_REQUESTS,
+    )
+    if server.workers != WORKERS:
+        raise ConfigError(
+            f"WEB_CONCURRENCY must be {WORKERS} for the feedback API (got {server.workers}):"
+            " its one worker process holds the database's one writer; set WEB_THREADS"
+            " for more concurrent requests"
+        )
+    return server

@@ -2,10 +2,14 @@
 
 * WAL mode: readers never block the writer nor each other; each request
   thread reads through its own ``query_only`` connection.
-* One writer for all workers (:class:`~sora.feedback.writer.SharedWriter`):
+* One writer thread (:class:`~sora.feedback.writer.GroupCommitWriter`):
   short ``BEGIN IMMEDIATE`` transactions, several requests per commit.
   Maintenance (bulk import, recount) takes the write lock directly, like any
   other program would, and waits ``busy_timeout`` for it.
+* Checkpoints: SQLite's automatic checkpoint, run by the writer's connection
+  when a commit leaves the WAL over ``wal_autocheckpoint`` pages; readers and
+  maintenance connections never checkpoint (:func:`connect`, the one place
+  that decides it; ``0`` leaves checkpoints to another program).
 * ``synchronous=FULL`` by default: the WAL is fsynced at every commit, so an
   acknowledged write survives ``kill -9`` and power loss alike (see
   docs/feedback-api.md for ``NORMAL``).
@@ -19,15 +23,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from sora.feedback import ranking, schema
+from sora.feedback import ranking, schema_migrations
 from sora.feedback.model import (
     RATINGS,
     TARGET_TYPES,
@@ -45,10 +48,12 @@ from sora.feedback.model import (
     utc_day,
 )
 from sora.feedback.store import StorageUnavailableError
-from sora.feedback.writer import SharedWriter, WriterTimeoutError, WriterUnavailableError
+from sora.feedback.writer import GroupCommitWriter, WriterTimeoutError, WriterUnavailableError
 
 SYNCHRONOUS_LEVELS: Final = ("full", "normal")
+WAL_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: about 4 MiB of WAL
 Row = tuple[Any, ...]
+T = TypeVar("T")
 
 _TARGET_SELECT: Final = (
     "SELECT target_type, target_id, count, rating_sum, r1, r2, r3, r4, r5, score, trend_log2"
@@ -93,8 +98,15 @@ _FILTERS: Final[dict[str, str]] = {
 
 
 def connect(
-    path: Path, *, synchronous: str, busy_timeout_ms: int, read_only: bool = False
+    path: Path,
+    *,
+    synchronous: str,
+    busy_timeout_ms: int,
+    read_only: bool = False,
+    autocheckpoint_pages: int = 0,
 ) -> sqlite3.Connection:
+    """A connection with the store's pragmas. Only the writer's checkpoints
+    (``autocheckpoint_pages`` > 0); every other connection leaves the WAL alone."""
     if synchronous not in SYNCHRONOUS_LEVELS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}")
     conn = sqlite3.connect(
@@ -105,6 +117,8 @@ def connect(
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -16000")  # 16 MiB per connection
+    conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint_pages)}")
+    conn.execute("PRAGMA journal_size_limit = 67108864")  # WAL truncated to 64 MiB after it
     if read_only:
         conn.execute("PRAGMA query_only = ON")
     return conn
@@ -112,16 +126,15 @@ def connect(
 
 def prepare_database(
     path: Path, *, synchronous: str = "full", busy_timeout_ms: int = 5000
-) -> list[schema.Migration]:
+) -> list[schema_migrations.Migration]:
     """Create the file if needed, switch it to WAL and apply pending migrations."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = connect(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
-            raise schema.SchemaError(f"{path}: cannot use WAL journal mode (got {mode})")
-        conn.execute("PRAGMA journal_size_limit = 67108864")
-        return schema.migrate(conn)
+            raise schema_migrations.SchemaError(f"{path}: cannot use WAL journal mode (got {mode})")
+        return schema_migrations.migrate(conn)
     finally:
         conn.close()
 
@@ -145,21 +158,16 @@ class SQLiteStore:
         synchronous: str = "full",
         busy_timeout_ms: int = 5000,
         observe_commit: Callable[[int, float], None] | None = None,
-        writer_process: bool = False,
+        autocheckpoint_pages: int = WAL_AUTOCHECKPOINT_PAGES,
     ) -> None:
         """Opens nothing yet: connections are made on first use, in the process that uses
-        them (gunicorn builds the app before it forks). ``writer_process``: write from a
-        dedicated process (the server) rather than a thread (tools, tests)."""
+        them (gunicorn builds the app before it forks)."""
         self.path = path
         self._synchronous = synchronous
         self._busy_timeout_ms = busy_timeout_ms
-        process = [sys.executable, "-m", "sora.feedback.writer_process", str(path.resolve()),
-                   synchronous, str(busy_timeout_ms)]  # fmt: skip
-        self._writer = SharedWriter(
-            self._connect,
-            OPERATIONS,
+        self._writer = GroupCommitWriter(
+            lambda: self._connect(autocheckpoint_pages=autocheckpoint_pages),
             observe=observe_commit,
-            process=process if writer_process else None,
         )
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -167,12 +175,15 @@ class SQLiteStore:
 
     # --- plumbing ---
 
-    def _connect(self, read_only: bool = False) -> sqlite3.Connection:
+    def _connect(
+        self, read_only: bool = False, autocheckpoint_pages: int = 0
+    ) -> sqlite3.Connection:
         return connect(
             self.path,
             synchronous=self._synchronous,
             busy_timeout_ms=self._busy_timeout_ms,
             read_only=read_only,
+            autocheckpoint_pages=autocheckpoint_pages,
         )
 
     def _reader(self) -> sqlite3.Connection:
@@ -185,9 +196,9 @@ class SQLiteStore:
                 self._readers.append(conn)
         return conn
 
-    def _write(self, operation: str, argument: Any = None) -> Any:
+    def _write(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         with _storage_errors():
-            return self._writer.run(operation, argument)
+            return self._writer.run(operation)
 
     def _maintain(self, operation: Callable[[sqlite3.Connection], Any]) -> Any:
         """A long write on a connection of its own, outside the shared writer."""
@@ -211,6 +222,7 @@ class SQLiteStore:
             return self._reader().execute(sql, params).fetchall()
 
     def close(self) -> None:
+        """Commit and answer the writes still queued, then close every connection."""
         self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -222,23 +234,20 @@ class SQLiteStore:
     # --- writes ---
 
     def submit(self, entry: NewFeedback) -> SubmitResult:
-        result: SubmitResult = self._write("submit", entry)
-        return result
+        return self._write(lambda conn: _submit(conn, entry))
 
     def set_hidden(self, feedback_id: int, hidden: bool) -> bool:
-        found: bool = self._write("set_hidden", (feedback_id, hidden))
-        return found
+        return self._write(lambda conn: _set_hidden(conn, feedback_id, hidden))
 
     def delete(self, feedback_id: int) -> bool:
-        found: bool = self._write("delete", feedback_id)
-        return found
+        return self._write(lambda conn: _delete(conn, feedback_id))
 
     def rotate_comments(self, rotations: Sequence[CommentRotation]) -> int:
-        changed: int = self._write("rotate", list(rotations))
-        return changed
+        pending = list(rotations)
+        return self._write(lambda conn: _rotate(conn, pending))
 
     def check_writable(self) -> None:
-        self._write("touch_health")
+        self._write(_touch_health)
 
     def import_feedback(self, entries: Iterable[NewFeedback]) -> int:
         count: int = self._maintain(lambda conn: _import(conn, entries))
@@ -364,7 +373,7 @@ def _where(filters: FeedbackFilter) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-# --- write operations (run by the writer, inside its transaction) -----------------------------
+# --- write operations (run by the writer thread, each in a savepoint of its transaction) ------
 
 
 @dataclass(frozen=True)
@@ -433,8 +442,7 @@ def _counted_row(conn: sqlite3.Connection, feedback_id: int) -> Any:
     ).fetchone()
 
 
-def _set_hidden(conn: sqlite3.Connection, request: tuple[int, bool]) -> bool:
-    feedback_id, hidden = request
+def _set_hidden(conn: sqlite3.Connection, feedback_id: int, hidden: bool) -> bool:
     row = _counted_row(conn, feedback_id)
     if row is None:
         return False
@@ -468,7 +476,7 @@ def _rotate(conn: sqlite3.Connection, rotations: Sequence[CommentRotation]) -> i
     return cursor.rowcount
 
 
-def _touch_health(conn: sqlite3.Connection, _: None) -> None:
+def _touch_health(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO health (id, checked_at) VALUES (1, ?)"
         " ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
@@ -530,19 +538,6 @@ def _bump_days(conn: sqlite3.Connection, ref: int, change: _Change) -> None:
             "DELETE FROM target_days WHERE target_ref = ? AND day = ? AND count = 0", (ref, day)
         )
         conn.execute("DELETE FROM days WHERE day = ? AND count = 0", (day,))
-
-
-# The shared writer's operations. A request whose leader dies between commit and answer
-# is sent again to the next leader, so each must be safe to apply twice: a resent
-# submission replaces the row with identical values (aggregates unchanged); hiding and
-# rotating are idempotent; a resent delete finds nothing and reports "not found".
-OPERATIONS: Final[dict[str, Callable[[sqlite3.Connection, Any], Any]]] = {
-    "submit": _submit,
-    "set_hidden": _set_hidden,
-    "delete": _delete,
-    "rotate": _rotate,
-    "touch_health": _touch_health,
-}
 
 
 # --- maintenance ------------------------------------------------------------------------------

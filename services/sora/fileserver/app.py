@@ -5,7 +5,6 @@ from __future__ import annotations
 import falcon
 
 from sora.common import web
-from sora.common.settings import ConfigError
 from sora.fileserver import metrics, openapi
 from sora.fileserver.cache import DiskCache
 from sora.fileserver.ids import KINDS
@@ -19,6 +18,7 @@ from sora.fileserver.resources import (
 )
 from sora.fileserver.settings import Settings
 from sora.fileserver.storage import LocalStorage, S3Location, S3Storage, Storage
+from sora_contract.settings import ConfigError
 
 
 def make_storage(settings: Settings) -> Storage:

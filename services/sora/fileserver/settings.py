@@ -8,9 +8,10 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from sora.common.serve import ServerSettings
-from sora.common.settings import ConfigError, Env, SharedSettings
+from sora_contract import layout
+from sora_contract.settings import ConfigError, Env, SharedSettings
 
-DEFAULT_PORT: Final = 3000
+DEFAULT_PORT: Final = layout.FILE_SERVER_PORT
 BACKENDS: Final = ("local", "s3")
 
 

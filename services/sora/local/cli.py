@@ -32,8 +32,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER
 from sora.local.gateway import upstream_variable
+from sora_contract import layout
+from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER
 
 BIN = Path(sys.executable).parent
 SOURCE_ROOT: Final = Path(__file__).resolve().parents[1]  # the ``sora`` package
@@ -127,9 +128,9 @@ def components(
         "IP_SALT": secret_values["IP_SALT"],
         "TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
         "ALLOWED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
-        "WEB_CONCURRENCY": "2",
         "HOST": "127.0.0.1",
     }
+    two_workers = {"WEB_CONCURRENCY": "2"}  # the feedback API always runs one (its writer)
     file_server_url = f"http://127.0.0.1:{base_port}"
     return [
         Component(
@@ -138,6 +139,7 @@ def components(
             base_port,
             {
                 **shared,
+                **two_workers,
                 **_file_server_storage(data_dir, s3_endpoint),
                 "CACHE_DIR": str(data_dir / "cache"),
             },
@@ -160,6 +162,7 @@ def components(
             base_port + 2,
             {
                 **shared,
+                **two_workers,
                 "FEEDBACK_API_URL": f"http://127.0.0.1:{base_port + 1}",
                 "FILE_SERVER_URL": file_server_url,
                 "ADMIN_TOKEN": secret_values["ADMIN_TOKEN"],
@@ -457,14 +460,18 @@ def up(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sora", description="The Sora platform, locally.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("up", help="run every service behind a gateway on :8080")
-    run.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
+    gateway_port = layout.GATEWAY_PORT
+    run = commands.add_parser("up", help=f"run every service behind a gateway on :{gateway_port}")
+    run.add_argument(
+        "--port", type=int, default=gateway_port, help=f"gateway port (default {gateway_port})"
+    )
     run.add_argument("--host", default="127.0.0.1", help="gateway address (default 127.0.0.1)")
     run.add_argument(
         "--base-port",
         type=int,
-        default=3000,
-        help="first service port: file server, then feedback API, admin, S3 (default 3000)",
+        default=layout.FILE_SERVER_PORT,
+        help="first service port: file server, then feedback API, admin, S3 "
+        f"(default {layout.FILE_SERVER_PORT})",
     )
     run.add_argument("--data-dir", default="data", help="where data lives (default ./data)")
     run.add_argument(

@@ -1,6 +1,6 @@
 """A small reverse proxy for local runs, standing in for the seed's nginx.
 
-It routes by the table the Ingress is built from (``sora.common.routes``),
+It routes by the table the Ingress is built from (``sora_contract.routes``),
 streams request and response bodies, adds ``X-Forwarded-For`` and
 ``X-Real-IP`` (the services trust loopback as a proxy in local runs), and
 answers in the platform's JSON error shape: 404 for unrouted paths, 413 for a
@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any, Final
 from urllib.parse import quote, urlsplit
 
-from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 from sora.feedback.validation import MAX_BODY_BYTES
+from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 
 log = logging.getLogger("sora.gateway")
 
@@ -221,12 +221,13 @@ def app_from_environment() -> Gateway:
 
 
 def main() -> None:
-    from sora.common.logs import configure_logging
     from sora.common.serve import ServerSettings, run_gunicorn
-    from sora.common.settings import Env
+    from sora_contract import layout
+    from sora_contract.logs import configure_logging
+    from sora_contract.settings import Env
 
     configure_logging("sora-gateway", "development", "INFO", os.environ.get("LOG_FORMAT", "text"))
-    server = ServerSettings.from_env(Env(), default_port=8080)
+    server = ServerSettings.from_env(Env(), default_port=layout.GATEWAY_PORT)
     options = server.gunicorn_options()
     options.update(workers=2, threads=16, child_exit=None)
     run_gunicorn(app_from_environment, options)

@@ -18,7 +18,7 @@ import pytest
 from sora.backup import operations
 from sora.backup.settings import BackupSettings
 from sora.backup.store import TIMESTAMP_FORMAT, BackupStore
-from sora.common.settings import Env
+from sora_contract.settings import Env
 from tests.support.processes import program
 
 ROWS = 100_000

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sora.monitoring import operator_alert_rules
+from sora_contract.monitoring import operator_alert_rules
 from tests.integration.charts.support import (
     CHART_CRD_LABELS,
     CRD_PATH,

@@ -1,4 +1,4 @@
-"""Real ``sora-feedback-api`` processes (gunicorn, two workers) on real SQLite files,
+"""Real ``sora-feedback-api`` processes (gunicorn, its one worker) on real SQLite files,
 checking targets against a real ``sora-file-server`` that serves a test catalog."""
 
 from __future__ import annotations
@@ -57,8 +57,6 @@ def server_env(tmp: Path, catalog_url: str, **extra: str) -> dict[str, str]:
         **SECRETS,
         **GENEROUS_LIMITS,
         "LOG_FORMAT": "json",
-        "WEB_CONCURRENCY": "2",
-        "WEB_THREADS": "4",
         "TRUSTED_PROXIES": "127.0.0.1/32",
         "DATABASE_PATH": str(tmp / "feedback.db"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),

@@ -1,4 +1,4 @@
-"""``sora-feedback-api migrate | reencrypt | recount``, each run on its own."""
+"""``sora-feedback-api migrate | reencrypt | recount`` run on their own; ``serve`` refusals."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     result = run(tmp_path, "migrate")
     assert result.returncode == 1
     assert "newer than this program" in result.stderr
+
+
+def test_the_server_refuses_more_than_one_worker_at_start(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", WEB_CONCURRENCY="2")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "sora-feedback-api: configuration error: WEB_CONCURRENCY must be 1"
+    ), result.stderr
+    assert not (tmp_path / "feedback.db").exists()  # refused before touching anything
 
 
 def seed(database: Path, comments: dict[str, str | None], key: str = ENCRYPTION_KEY) -> None:

@@ -1,4 +1,4 @@
-"""Rate limiting per salted client address, shared by every gunicorn worker."""
+"""Rate limiting per salted client address, over the server's one worker and its threads."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ def limited(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Itera
     with feedback_server(
         tmp,
         catalog.url,
-        WEB_CONCURRENCY="3",
         RATE_LIMIT_SUBMIT_PER_MINUTE="6",
         RATE_LIMIT_SUBMIT_BURST=str(BURST),
         RATE_LIMIT_READ_PER_MINUTE="6",
@@ -35,11 +34,11 @@ def limited(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Itera
         yield service
 
 
-def test_a_client_over_its_limit_gets_429_with_retry_after_across_workers(
+def test_a_client_over_its_limit_gets_429_with_retry_after_across_connections(
     limited: Service,
 ) -> None:
     address = new_address()
-    # A fresh connection per request: the requests land on different workers.
+    # A fresh connection per request: the requests land on different threads.
     statuses = [
         post_feedback(limited.url, rating(new_target_id(), 3), address).status_code
         for _ in range(BURST + 2)
@@ -76,7 +75,7 @@ def test_reads_have_their_own_limit(limited: Service) -> None:
 def reads(
     service: Service, path: str, address: str, count: int, headers: dict[str, str] | None = None
 ) -> list[int]:
-    """Statuses of ``count`` GETs from one client, each on a fresh connection (any worker)."""
+    """Statuses of ``count`` GETs from one client, each on a fresh connection (any thread)."""
     return [
         requests.get(
             f"{service.url}{path}",

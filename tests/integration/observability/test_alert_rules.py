@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sora.monitoring import alert_rules, operator_alert_rules
+from sora_contract.monitoring import alert_rules, operator_alert_rules
 from tests.support.processes import REPO_ROOT
 
 HERE = Path(__file__).parent

@@ -19,7 +19,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from sora.fileserver.sample import create_sample_catalog
-from sora.monitoring import alert_rules, dashboard, operator_alert_rules
+from sora_contract.monitoring import alert_rules, dashboard, operator_alert_rules
 from sora_operator.backups import BackupTracker
 from sora_operator.metrics import OperatorMetrics
 from tests.plugins.s3 import S3_ENV
@@ -30,7 +30,6 @@ HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 SHARED_ENV = {
     "SORA_ENV": "test",
     "LOG_FORMAT": "json",
-    "WEB_CONCURRENCY": "2",
     "WEB_THREADS": "4",
     "TRUSTED_PROXIES": "127.0.0.1/32",
 }
@@ -92,9 +91,12 @@ def _covered(name: str, exported: set[str]) -> bool:
 
 
 def _server(name: str, tmp: Path, env: dict[str, str]) -> Any:
+    """Two workers, so that metrics must add up across processes; the feedback API
+    always runs one (its database writer's)."""
     port = free_port()
     full_env = {
         **SHARED_ENV,
+        **({} if name == "sora-feedback-api" else {"WEB_CONCURRENCY": "2"}),
         "PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
         **env,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sora.monitoring import alert_rules
+from sora_contract.monitoring import alert_rules
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import StartOperator

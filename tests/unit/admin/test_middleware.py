@@ -12,7 +12,7 @@ import pytest
 from sora.admin.app import create_app
 from sora.admin.sessions import COOKIE_NAME, SessionCodec
 from sora.admin.settings import AdminSettings
-from sora.common.settings import Env
+from sora_contract.settings import Env
 
 TOKEN = "admin-token-for-middleware-tests"
 ENV = {

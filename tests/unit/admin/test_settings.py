@@ -6,8 +6,8 @@ import pytest
 
 from sora.admin import settings as admin_settings
 from sora.admin.settings import AdminSettings
-from sora.common.settings import ConfigError, Env
 from sora.feedback.settings import DEV_ADMIN_TOKEN as FEEDBACK_DEV_ADMIN_TOKEN
+from sora_contract.settings import ConfigError, Env
 
 STRONG = {
     "SORA_ENV": "production",

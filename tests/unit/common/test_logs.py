@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sora.common.logs import JsonFormatter, LineHandler
 from sora.common.web import RequestIds
+from sora_contract.logs import JsonFormatter, LineHandler
 
 
 @pytest.fixture

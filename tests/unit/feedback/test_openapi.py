@@ -4,10 +4,10 @@ import pytest
 from falcon import inspect
 from openapi_spec_validator import validate
 
-from sora.common.settings import Env
 from sora.feedback.app import create_app
 from sora.feedback.openapi import document
 from sora.feedback.settings import FeedbackSettings
+from sora_contract.settings import Env
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:

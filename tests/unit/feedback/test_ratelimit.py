@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+import concurrent.futures
 from typing import Any, ClassVar
 
 import falcon
@@ -34,10 +34,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def buckets(clock: Clock) -> Iterator[TokenBuckets]:
-    table = TokenBuckets(slots=64, clock=clock)
-    yield table
-    table.close()
+def buckets(clock: Clock) -> TokenBuckets:
+    return TokenBuckets(slots=64, clock=clock)
 
 
 def test_refill_is_linear_and_capped_at_the_burst() -> None:
@@ -73,14 +71,32 @@ def test_clients_and_limits_have_separate_buckets(buckets: TokenBuckets) -> None
     assert buckets.take(Limit("read", 10, 5), "client-a").allowed
 
 
-def test_a_full_table_reuses_the_least_recently_used_slot(clock: Clock) -> None:
+def test_a_full_table_forgets_the_least_recently_seen_client(clock: Clock) -> None:
+    table = TokenBuckets(slots=3, clock=clock)
+    for _ in range(3):
+        table.take(LIMIT, "spent")  # its burst used up
+    table.take(LIMIT, "idle")
+    table.take(LIMIT, "spent")  # seen again: now more recent than "idle"
+    table.take(LIMIT, "other")
+    table.take(LIMIT, "newcomer")  # a fourth client: "idle" is forgotten
+    assert len(table) == 3
+    assert not table.take(LIMIT, "spent").allowed  # remembered, still without tokens
+    for _ in range(3):
+        assert table.take(LIMIT, "idle").allowed  # forgotten: a fresh bucket
+
+
+def test_the_table_holds_at_most_its_slots(clock: Clock) -> None:
     table = TokenBuckets(slots=64, clock=clock)
-    try:
-        for client in range(1000):  # far more clients than slots
-            clock.now += 0.001
-            assert table.take(LIMIT, f"client-{client}").allowed
-    finally:
-        table.close()
+    for client in range(1000):  # far more clients than slots
+        clock.now += 0.001
+        assert table.take(LIMIT, f"client-{client}").allowed
+    assert len(table) == 64
+
+
+def test_threads_share_one_allowance(buckets: TokenBuckets) -> None:
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        decisions = list(pool.map(lambda _: buckets.take(LIMIT, "client-a"), range(40)))
+    assert sum(decision.allowed for decision in decisions) == LIMIT.burst
 
 
 # --- The middleware: the admin token --------------------------------------------------------------

@@ -1,7 +1,7 @@
 import pytest
 
-from sora.common.settings import ConfigError, Env
 from sora.feedback.settings import DEV_ADMIN_TOKEN, DEV_ENCRYPTION_KEY, FeedbackSettings
+from sora_contract.settings import ConfigError, Env
 
 STRONG = {
     "SORA_ENV": "production",
@@ -85,3 +85,19 @@ def test_the_file_server_url_must_be_an_http_base_url() -> None:
 def test_the_catalog_may_not_expire_before_it_is_refreshed() -> None:
     with pytest.raises(ConfigError, match="CATALOG_MAX_AGE_SECONDS must be at least"):
         settings(CATALOG_TTL_SECONDS="60", CATALOG_MAX_AGE_SECONDS="30")
+
+
+def test_the_api_runs_one_worker_with_threads_by_default() -> None:
+    loaded = settings()
+    assert (loaded.server.workers, loaded.server.threads) == (1, 8)
+    assert loaded.server.max_requests == 0  # one worker: recycling would pause everything
+    assert settings(WEB_CONCURRENCY="1", WEB_THREADS="16").server.threads == 16
+
+
+@pytest.mark.parametrize("workers", ["2", "3"])
+def test_more_than_one_worker_is_refused_naming_the_variable(workers: str) -> None:
+    # Each worker would be a writer of its own on the same database file.
+    with pytest.raises(
+        ConfigError, match=f"^WEB_CONCURRENCY must be 1 .*got {workers}.*WEB_THREADS"
+    ):
+        settings(WEB_CONCURRENCY=workers)

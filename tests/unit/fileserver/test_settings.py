@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from sora.common.settings import ConfigError, Env
 from sora.fileserver.settings import Settings
+from sora_contract.settings import ConfigError, Env
 
 
 def settings(tmp_path: Path, **env: str) -> Settings:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sora.monitoring import DASHBOARD_FILE, dashboard
+from sora_contract.monitoring import DASHBOARD_FILE, dashboard
 
 DATASOURCE = "${datasource}"
 
@@ -23,7 +23,7 @@ def _exprs(panel: dict[str, Any]) -> str:
 
 
 def test_the_file_is_valid_json_with_panels() -> None:
-    raw = resources.files("sora.monitoring").joinpath(DASHBOARD_FILE).read_text()
+    raw = resources.files("sora_contract.monitoring").joinpath(DASHBOARD_FILE).read_text()
     model = json.loads(raw)
     assert model["uid"]
     assert model["title"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sora.monitoring import alert_rules, operator_alert_rules
+from sora_contract.monitoring import alert_rules, operator_alert_rules
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "observability.md"
 RUNBOOK_PREFIX = "https://github.com/example/sora/blob/main/docs/observability.md#"

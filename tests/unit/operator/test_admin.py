@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sora.admin.settings import AdminSettings
-from sora.common.settings import Env
+from sora_contract.settings import Env
 from sora_operator.builders import networkpolicies, secret, serviceaccounts, services
 from sora_operator.builders.admin import admin_deployment
 from sora_operator.builders.desired import desired_state

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sora_operator.builders import layout
+from sora_contract import layout
 from sora_operator.builders.backup import (
     backup_cronjob,
     backup_service_account,

@@ -6,10 +6,10 @@ import argparse
 
 import pytest
 
-from sora.common.settings import ConfigError, Env
+from sora_contract.settings import ConfigError, Env
 from sora_operator.__main__ import parse_args
 from sora_operator.config import OperatorConfig
-from sora_operator.settings import kopf_settings
+from sora_operator.kopf_settings import kopf_settings
 
 
 def _config(**environ: str) -> OperatorConfig:

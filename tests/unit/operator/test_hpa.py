@@ -12,9 +12,9 @@ import yaml
 from sora_operator.autoscaling import ScalingWindow
 from sora_operator.builders import fileserver, hpa, pdb
 from sora_operator.builders.desired import desired_state
+from sora_operator.hpa_handover import HANDOVER_MANAGER, handover_manifest, needs_handover
 from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.reconcile import Reconciler
-from sora_operator.replicas import HANDOVER_MANAGER, handover_manifest, needs_handover
 from sora_operator.schedules import Bounds
 from sora_operator.spec import SpecError
 from tests.unit.operator.conftest import FakeCluster

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sora.monitoring import alert_rules
+from sora_contract.monitoring import alert_rules
 from sora_operator.builders import monitoring, networkpolicies, services
 from sora_operator.builders.desired import desired_state
 from sora_operator.monitoring import monitoring_events, monitoring_status

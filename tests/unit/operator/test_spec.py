@@ -8,8 +8,8 @@ from sora_operator.spec import (
     LocalStorage,
     S3Storage,
     SpecError,
+    missing_secret_keys,
     parse,
-    secret_values_complete,
 )
 from tests.unit.operator.factories import IMAGE, body, sora
 
@@ -154,9 +154,9 @@ def test_autoscaling_enabled_marks_the_file_server_autoscaled() -> None:
 
 def test_secret_with_every_key_has_nothing_missing() -> None:
     data = {"ENCRYPTION_KEY": "YQ==", "IP_SALT": "Yg==", "ADMIN_TOKEN": "Yw=="}
-    assert secret_values_complete(data) == ()
+    assert missing_secret_keys(data) == ()
 
 
 def test_secret_with_an_empty_key_reports_it_missing() -> None:
     data = {"ENCRYPTION_KEY": "", "IP_SALT": "Yg==", "ADMIN_TOKEN": "Yw=="}
-    assert secret_values_complete(data) == ("ENCRYPTION_KEY",)
+    assert missing_secret_keys(data) == ("ENCRYPTION_KEY",)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sora_operator.builders import layout
+from sora_contract import layout
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.fileserver import file_server_deployment
 from sora_operator.builders.pods import CONFIG_CHECKSUM_ANNOTATION, LOG_RETENTION_ANNOTATION

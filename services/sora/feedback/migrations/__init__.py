@@ -1,1 +1,1 @@
-"""Schema migrations, ``NNN_name.sql``, applied in order by :mod:`sora.feedback.schema`."""
+"""Schema migrations, ``NNN_name.sql``, applied in order by ``sora.feedback.schema_migrations``."""

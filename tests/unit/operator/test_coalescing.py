@@ -6,15 +6,15 @@ import threading
 
 import pytest
 
-from sora_operator.queue import ReconcileQueue
+from sora_operator.coalescing import CoalescingRunner
 
 
 def test_an_idle_key_runs_at_once_and_returns_the_result() -> None:
-    assert ReconcileQueue().run("a", lambda: 42) == 42
+    assert CoalescingRunner().run("a", lambda: 42) == 42
 
 
 def test_requests_during_a_run_coalesce_into_one_more_run() -> None:
-    queue = ReconcileQueue()
+    runner = CoalescingRunner()
     started, release = threading.Event(), threading.Event()
     runs: list[int] = []
 
@@ -24,24 +24,24 @@ def test_requests_during_a_run_coalesce_into_one_more_run() -> None:
             started.set()
             release.wait(5)
 
-    runner = threading.Thread(target=queue.run, args=("a", slow))
-    runner.start()
+    first = threading.Thread(target=runner.run, args=("a", slow))
+    first.start()
     started.wait(5)
-    assert [queue.run("a", slow) for _ in range(5)] == [None] * 5
+    assert [runner.run("a", slow) for _ in range(5)] == [None] * 5
     release.set()
-    runner.join(5)
+    first.join(5)
     assert len(runs) == 2
 
 
 def test_two_keys_run_independently() -> None:
-    queue = ReconcileQueue()
+    runner = CoalescingRunner()
     inner: list[object] = []
-    queue.run("a", lambda: inner.append(queue.run("b", lambda: "b ran")))
+    runner.run("a", lambda: inner.append(runner.run("b", lambda: "b ran")))
     assert inner == ["b ran"]
 
 
 def test_runs_of_one_key_never_overlap() -> None:
-    queue = ReconcileQueue()
+    runner = CoalescingRunner()
     active, overlaps = [0], [0]
     lock = threading.Lock()
 
@@ -53,7 +53,7 @@ def test_runs_of_one_key_never_overlap() -> None:
         with lock:
             active[0] -= 1
 
-    threads = [threading.Thread(target=queue.run, args=("a", reconcile)) for _ in range(20)]
+    threads = [threading.Thread(target=runner.run, args=("a", reconcile)) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -62,24 +62,24 @@ def test_runs_of_one_key_never_overlap() -> None:
 
 
 def test_a_failed_run_raises_and_frees_the_key() -> None:
-    queue = ReconcileQueue()
+    runner = CoalescingRunner()
 
     def fail() -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        queue.run("a", fail)
-    assert queue.run("a", lambda: "again") == "again"
+        runner.run("a", fail)
+    assert runner.run("a", lambda: "again") == "again"
 
 
 def test_depth_counts_keys_running_or_waiting() -> None:
-    queue = ReconcileQueue()
+    runner = CoalescingRunner()
     seen: list[int] = []
-    queue.run("a", lambda: seen.append(queue.depth()))
-    assert (seen, queue.depth()) == ([1], 0)
+    runner.run("a", lambda: seen.append(runner.depth()))
+    assert (seen, runner.depth()) == ([1], 0)
 
 
-def test_a_closed_queue_refuses_new_runs() -> None:
-    queue = ReconcileQueue()
-    assert queue.close(timeout=1)
-    assert queue.run("a", lambda: "ran") is None
+def test_a_closed_runner_refuses_new_runs() -> None:
+    runner = CoalescingRunner()
+    assert runner.close(timeout=1)
+    assert runner.run("a", lambda: "ran") is None

@@ -1,4 +1,10 @@
-"""Where things live inside the services image (see services/Dockerfile)."""
+"""The services' ports and where things live inside the services image.
+
+Each service's default ``PORT``, the operator's Services and probes, ``sora up``
+and the local gateway take their ports from here; ``services/Dockerfile``
+(``EXPOSE``, ``ENV``, the ``sora`` user, the directories) is compared to this
+module by ``tests/unit/contract/test_dockerfiles.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ RUN_AS_USER: Final = 10001  # the image's `sora` user and group
 FILE_SERVER_PORT: Final = 3000
 FEEDBACK_API_PORT: Final = 3001
 ADMIN_PORT: Final = 3002
+#: ``sora up``'s gateway, in front of the three (the seed's nginx).
+GATEWAY_PORT: Final = 8080
 HTTP_PORT_NAME: Final = "http"
 
 TMP_DIR: Final = "/tmp"  # noqa: S108 - an emptyDir mount on a read-only root filesystem

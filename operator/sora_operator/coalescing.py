@@ -25,7 +25,7 @@ class _Entry:
     running: bool = False
 
 
-class ReconcileQueue:
+class CoalescingRunner:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)

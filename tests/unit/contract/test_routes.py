@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sora.common.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
+from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 from sora_operator.builders.ingress import ingress
 from tests.unit.operator.factories import sora
 
