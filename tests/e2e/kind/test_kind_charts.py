@@ -23,6 +23,9 @@ from tests.e2e.kind.conftest import REPO_ROOT
 from tests.support import kind_cluster
 from tests.support.polling import wait_for
 
+# Real pods on two busy cores: loading the images into the node and the first pods'
+# start can take minutes (the session's fixtures count against the first test).
+pytestmark = pytest.mark.timeout(1800)
 OPERATOR_CHART = REPO_ROOT / "charts" / "sora-operator"
 PLATFORM_CHART = REPO_ROOT / "charts" / "sora"
 OPERATOR_NAMESPACE = "sora-system"
@@ -402,6 +405,64 @@ def test_helm_upgrade_rolls_the_file_server_with_no_failed_request(platform: Pla
     assert summary.endswith("failed=0"), log
     assert int(summary.split()[0].removeprefix("ok=")) > 0
     platform.wait_ready()
+
+
+LOAD = """
+import os, threading, urllib.request
+def hammer():
+    while not os.path.exists("/tmp/stop"):
+        try:
+            urllib.request.urlopen("http://sora-file-server:3000/api/layouts", timeout=5).read()
+        except Exception:
+            pass
+threads = [threading.Thread(target=hammer) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"""
+
+
+def _hpa_replicas(platform: Platform) -> int:
+    hpa = json.loads(
+        platform.kubectl("get", f"hpa/{SORA}-file-server", "-n", NAMESPACE, "-o", "json")
+    )
+    return int(hpa["status"].get("desiredReplicas", 0))
+
+
+def test_load_on_the_file_server_scales_it_up_and_back_down(platform: Platform) -> None:
+    platform.helm(
+        "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
+        "--set", "fileServer.autoscaling.enabled=true",
+        "--set", "fileServer.autoscaling.minReplicas=1",
+        "--set", "fileServer.autoscaling.maxReplicas=3",
+        "--set", "fileServer.autoscaling.metrics.cpuUtilization=30",
+        "--set", "fileServer.autoscaling.behavior.scaleUp.stabilizationWindowSeconds=0",
+        "--set", "fileServer.autoscaling.behavior.scaleDown.stabilizationWindowSeconds=15",
+    )  # fmt: skip
+    wait_for(
+        lambda: platform.kubectl("get", "hpa", "-n", NAMESPACE, "-o", "name", check=False),
+        timeout=120,
+        what="the file server's HorizontalPodAutoscaler",
+    )
+    load = _poller(platform.images["sora/services"])
+    load["metadata"]["name"] = "load"
+    load["spec"]["containers"][0]["command"] = ["python3", "-c", LOAD]
+    platform.kubectl("apply", "-f", "-", input=yaml.safe_dump(load))
+    try:
+        wait_for(
+            lambda: _hpa_replicas(platform) > 1,
+            timeout=420,
+            what="metrics-server's CPU figures to move the HPA above one replica",
+        )
+    finally:
+        platform.kubectl("exec", "load", "-n", NAMESPACE, "--", "touch", "/tmp/stop", check=False)
+    wait_for(
+        lambda: _hpa_replicas(platform) == 1,
+        timeout=600,
+        what="the HPA back at one replica once the load stopped",
+    )
+    platform.kubectl("delete", "pod", "load", "-n", NAMESPACE, "--wait=false")
 
 
 def test_helm_uninstall_keeps_the_database_volume_and_its_secret(platform: Platform) -> None:

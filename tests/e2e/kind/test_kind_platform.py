@@ -10,11 +10,15 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.support import controlplane as cp
 from tests.support.polling import wait_for
 
+# Real pods on two busy cores: loading the images into the node and the first pods'
+# start can take minutes (the session's fixtures count against the first test).
+pytestmark = pytest.mark.timeout(1800)
 NAMESPACE = "e2e-services"
 
 
