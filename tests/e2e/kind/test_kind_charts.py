@@ -33,6 +33,7 @@ NAMESPACE = "e2e-sora"
 SORA = "sora"  # the release and the SoraDeployment
 S3_SERVICE = "moto"
 BUCKET = "sora-backups"
+S3_URL = f"http://{S3_SERVICE}.{NAMESPACE}.svc:5000"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ def _s3_server(image: str) -> list[dict[str, Any]]:
                 "template": {
                     "metadata": {"labels": labels},
                     "spec": {
+                        # Service links would set MOTO_PORT=tcp://..., which moto reads
+                        # as its port.
+                        "enableServiceLinks": False,
                         "containers": [
                             {
                                 "name": "moto",
@@ -84,8 +88,13 @@ def _s3_server(image: str) -> list[dict[str, Any]]:
                                 "imagePullPolicy": "IfNotPresent",
                                 "ports": [{"containerPort": 5000}],
                                 "readinessProbe": {"tcpSocket": {"port": 5000}},
+                                # Else moto takes "moto" in moto.<namespace>.svc for a
+                                # virtual-hosted bucket name and answers NoSuchBucket.
+                                "env": [
+                                    {"name": "S3_IGNORE_SUBDOMAIN_BUCKETNAME", "value": "true"}
+                                ],
                             }
-                        ]
+                        ],
                     },
                 },
             },
@@ -131,14 +140,16 @@ def platform(
             "--set", "ingress.enabled=false",
             "--set", "admin.enabled=true",
             "--set", f"backup.bucket={BUCKET}",
-            "--set", f"backup.endpoint=http://{S3_SERVICE}.{NAMESPACE}.svc:5000",
+            "--set", f"backup.endpoint={S3_URL}",
             "--set", "backup.region=us-east-1",
             "--set", "backup.credentials.secretName=backup-credentials",
         )  # fmt: skip
         installed.wait_ready()
         yield installed
     finally:
-        kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+        # The platform goes first: the SoraDeployment's finalizer needs the operator.
+        kubectl("delete", "sora", "--all", "-n", NAMESPACE, "--timeout=300s", check=False)
+        kubectl("delete", "namespace", NAMESPACE, "--timeout=300s", check=False)
         helm_kind("uninstall", "sora-operator", "--namespace", OPERATOR_NAMESPACE, "--wait")
         kubectl("delete", "namespace", OPERATOR_NAMESPACE, "--wait=false", check=False)
 
