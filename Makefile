@@ -55,8 +55,14 @@ images: tools ## build or reuse the e2e tier's container images (starts a Docker
 	@if hack/docker-engine.sh start; then hack/kind.sh images >/dev/null; \
 	else echo "images: no Docker engine can run here; the e2e tier will skip and say why" >&2; fi
 
-test-e2e: images ## kind cluster suite (a Docker engine is started if none answers)
-	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+# $(call with_engine,COMMAND): COMMAND after `make images`; a dockerd that was not
+# running before is stopped again afterwards, whatever COMMAND's outcome.
+with_engine = engine=$$(hack/docker-engine.sh status); \
+	$(MAKE) --no-print-directory images && { $(1); }; rc=$$?; \
+	if [ "$$engine" = down ]; then hack/docker-engine.sh stop; fi; exit $$rc
+
+test-e2e: tools ## kind cluster suite (a Docker engine is started if none answers)
+	@$(call with_engine,$(PY) -m pytest -m e2e $(PYTEST_ARGS))
 
 lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, import layers, hadolint, actionlint
 	$(VENV)/bin/ruff check .

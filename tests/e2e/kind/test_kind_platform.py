@@ -71,7 +71,7 @@ def _file_server_pod(image: str) -> dict[str, Any]:
                         {"name": "STORAGE_BACKEND", "value": "local"},
                         {"name": "STORAGE_DIR", "value": "/tmp/storage"},
                         {"name": "CACHE_DIR", "value": "/tmp/cache"},
-                        {"name": "IP_SALT", "value": "e2e"},
+                        {"name": "IP_SALT", "value": "e2e-salt-not-secret-0123456789"},
                     ],
                     "ports": [{"containerPort": 3000}],
                     "readinessProbe": {"httpGet": {"path": "/health", "port": 3000}},
