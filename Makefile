@@ -79,4 +79,4 @@ bench: venv ## benchmarks; figures go to docs/benchmarks.md
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean: ## remove local environments and data
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -12,7 +12,9 @@ A request that fails rolls back to its savepoint and fails alone. Should the
 transaction fail as a whole (``COMMIT`` refused, or SQLite abandoning the
 transaction after an error such as a full disk), nothing of it was committed
 and each request of the batch is tried again in a transaction of its own, so
-that one bad request cannot take the others down. ``close()`` stops taking
+that one bad request cannot take the others down; a ``BEGIN`` that cannot take
+the lock (another program holding it past ``busy_timeout``) fails the batch at
+once, since no request of it is the cause. ``close()`` stops taking
 requests, commits every one already queued, answers them and returns.
 
 One writer per database file and process: the server runs a single gunicorn
@@ -64,9 +66,10 @@ class _Request:
 class _TransactionFailedError(Exception):
     """The batch's transaction failed as a whole: nothing of it was committed."""
 
-    def __init__(self, cause: sqlite3.Error) -> None:
+    def __init__(self, cause: sqlite3.Error, *, at_begin: bool = False) -> None:
         super().__init__(str(cause))
         self.cause = cause
+        self.at_begin = at_begin  # before any request ran: none of them is the cause
 
     def answer(self) -> Exception:
         """What a request alone in the failed transaction hears: its own constraint
@@ -172,8 +175,8 @@ class GroupCommitWriter:
         try:
             outcomes = self._transaction(conn, batch)
         except _TransactionFailedError as failure:
-            if len(batch) == 1:
-                outcomes = [failure.answer()]
+            if len(batch) == 1 or failure.at_begin:
+                outcomes = [failure.answer() for _ in batch]  # an exception each
             else:
                 log.warning(
                     "write transaction of %d failed (%s): retrying each", len(batch), failure
@@ -203,7 +206,7 @@ class GroupCommitWriter:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:  # locked by another program too long, disk trouble
-            raise _TransactionFailedError(error) from error
+            raise _TransactionFailedError(error, at_begin=True) from error
         try:
             outcomes = [_apply(conn, request) for request in batch]
             conn.execute("COMMIT")

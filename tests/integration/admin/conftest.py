@@ -253,9 +253,8 @@ def submit(
 
 def entries(api: Service, **filters: str) -> list[dict[str, Any]]:
     """What the feedback API's admin list holds (the truth the panel must agree with)."""
-    answer = requests.get(
-        f"{api.url}/api/feedback", params={"limit": 200, **filters}, headers=ADMIN, timeout=10
-    )
+    params: dict[str, str | int] = {"limit": 200, **filters}
+    answer = requests.get(f"{api.url}/api/feedback", params=params, headers=ADMIN, timeout=10)
     answer.raise_for_status()
     items: list[dict[str, Any]] = answer.json()["items"]
     return items

@@ -30,8 +30,9 @@ from tests.integration.charts.support import (
     values_cases,
 )
 from tests.integration.operator.cluster_setup import operator_environment
-from tests.integration.operator.support import condition, wait_for, wait_ready
+from tests.integration.operator.support import condition, wait_ready
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 from tests.support.processes import Service, free_port, program, start_process
 from tests.support.volumes import VolumeProvisioner
 

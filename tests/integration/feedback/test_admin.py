@@ -27,7 +27,7 @@ ADMIN_REQUESTS = [
 ]
 
 
-def admin(method: str, api: Service, path: str, **params: object) -> requests.Response:
+def admin(method: str, api: Service, path: str, **params: str | int) -> requests.Response:
     return requests.request(method, f"{api.url}{path}", params=params, headers=ADMIN, timeout=10)
 
 
@@ -79,7 +79,9 @@ def test_the_list_pages_with_a_cursor(api: Service) -> None:
     sent = [post_feedback(api.url, rating(target, 3)).json()["id"] for _ in range(5)]
     seen, cursor = [], None
     while True:
-        params = {"target_id": target, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"target_id": target, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
         page = admin("GET", api, "/api/feedback", **params).json()
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]
@@ -95,7 +97,7 @@ def test_the_list_filters_by_rating_comment_and_visibility(api: Service) -> None
     hidden = post_feedback(api.url, rating(target, 5)).json()["id"]
     admin("POST", api, f"/api/feedback/{hidden}/hide")
 
-    def ids(**filters: object) -> list[int]:
+    def ids(**filters: str | int) -> list[int]:
         items = admin("GET", api, "/api/feedback", target_id=target, **filters).json()["items"]
         return [item["id"] for item in items]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import requests
 
@@ -30,6 +31,7 @@ def test_the_database_files_and_logs_hold_neither_the_comment_nor_the_client_add
     assert listed["items"][0]["comment"] == comment
 
     database = api.extra["database"]
+    assert isinstance(database, Path)
     files = [database, database.with_name(database.name + "-wal"), api.log_path]
     scanned = [path for path in files if path.exists()]
     assert database.with_name(database.name + "-wal") in scanned  # the write is in the WAL

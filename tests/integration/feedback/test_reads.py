@@ -32,7 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, catalog: Service) -> Iterat
         yield service
 
 
-def get(server: Service, path: str, **params: object) -> requests.Response:
+def get(server: Service, path: str, **params: str | int) -> requests.Response:
     return requests.get(f"{server.url}{path}", params=params, timeout=10)
 
 
@@ -128,7 +128,7 @@ def test_a_target_nobody_rated_has_zero_counts(server: Service) -> None:
     ],
 )
 def test_bad_parameters_are_400_naming_the_parameter(
-    server: Service, path: str, params: dict[str, object], field: str
+    server: Service, path: str, params: dict[str, str | int], field: str
 ) -> None:
     response = get(server, path, **params)
     assert response.status_code == 400

@@ -7,6 +7,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -54,7 +55,7 @@ operations = st.lists(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(operations)
-def test_aggregates_always_equal_a_recount_from_the_rows(ops: list[tuple[object, ...]]) -> None:
+def test_aggregates_always_equal_a_recount_from_the_rows(ops: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "feedback.db"
         prepare_database(database)

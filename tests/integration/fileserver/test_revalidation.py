@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def catalog(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(tmp_path: Path, catalog: Path) -> Service:
+def server(tmp_path: Path, catalog: Path) -> Iterator[Service]:
     env = {"STORAGE_BACKEND": "local", "STORAGE_DIR": str(catalog), "CATALOG_TTL_SECONDS": "0"}
     with file_server(tmp_path, env) as service:
         yield service

@@ -92,9 +92,12 @@ def operator_environment(
 
 
 def start_operator_process(
-    kubeconfig: Path, log_path: Path, *, timeout: float = 30, **overrides: str
+    kubeconfig: Path, log_path: Path, timeout: float = 30, /, **overrides: str
 ) -> Service:
-    """``sora-operator`` as a real process, ready once its metrics answer."""
+    """``sora-operator`` as a real process, ready once its metrics answer.
+
+    ``timeout`` is positional only, so no environment override can be taken for it.
+    """
     metrics_port, liveness_port = free_port(), free_port()
     env = operator_environment(kubeconfig, metrics_port, liveness_port, **overrides)
     service = start_process(

@@ -7,8 +7,9 @@ from typing import Any
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import StartOperator
-from tests.integration.operator.support import condition, is_ready, sora_deployment, wait_for
+from tests.integration.operator.support import condition, is_ready, sora_deployment
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "shop"
 
@@ -60,12 +61,13 @@ def test_admin_panel_is_created_counted_in_ready_and_removed_when_turned_off(
         "the admin panel's children to be deleted",
     )
     wait_for(lambda: not _admin_paths(admin, kube_namespace), 30, "the /admin rule to go")
+
+    def ready_without_admin() -> dict[str, Any] | None:
+        found = _current_and_ready(admin, kube_namespace)
+        return found if found and "admin" not in found["status"] else None
+
     body = wait_for(
-        lambda: (
-            (found := _current_and_ready(admin, kube_namespace))
-            and "admin" not in found["status"]
-            and found
-        ),
+        ready_without_admin,
         60,
         "Ready without the admin panel's counts",
     )

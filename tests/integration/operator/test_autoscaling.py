@@ -17,8 +17,9 @@ import yaml
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import OperatorAccess, StartOperator
-from tests.integration.operator.support import sora_deployment, wait_for
+from tests.integration.operator.support import sora_deployment
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "scaled"
 SEED_SCHEDULES = [
@@ -166,13 +167,19 @@ def test_the_window_in_force_follows_the_clock_across_restarts(
 
     start_operator(kube_namespace, SORA_OPERATOR_CLOCK_OFFSET_SECONDS=_offset_to(7))
     _bounds(admin, kube_namespace, (2, 10))
-    status = wait_for(
-        lambda: (s := _status(admin, kube_namespace)).get("activeWindow") == "morning" and s,
-        30,
-        "the morning window in the status",
-    )
+
+    def morning_status() -> dict[str, Any] | None:
+        status = _status(admin, kube_namespace)
+        return status if status.get("activeWindow") == "morning" else None
+
+    status = wait_for(morning_status, 30, "the morning window in the status")
     assert (status["minReplicas"], status["maxReplicas"]) == (2, 10)
-    messages = wait_for(lambda: len(window_events()) >= 2 and window_events(), 20, "two Events")
+
+    def two_window_events() -> list[str] | None:
+        events = window_events()
+        return events if len(events) >= 2 else None
+
+    messages = wait_for(two_window_events, 20, "two Events")
     assert "Scaling window morning is active: 2 to 10 file server replicas" in messages
 
 
@@ -207,8 +214,13 @@ def test_turning_autoscaling_on_keeps_the_count_and_off_restores_replicas(
 
     _apply(kube_cluster, kube_namespace, {"replicas": 3, "autoscaling": {"enabled": True}})
     _bounds(admin, kube_namespace, (1, 3))
+
+    def let_go() -> dict[str, Any] | None:
+        found = _deployment(admin, kube_namespace)
+        return found if found and not _operator_owns_replicas(found) else None
+
     deployment = wait_for(
-        lambda: (d := _deployment(admin, kube_namespace)) and not _operator_owns_replicas(d) and d,
+        let_go,
         30,
         "the operator to let go of replicas",
     )

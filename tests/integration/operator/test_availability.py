@@ -13,8 +13,9 @@ import requests
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import StartOperator
-from tests.integration.operator.support import metrics_of, sora_deployment, wait_for, wait_ready
+from tests.integration.operator.support import metrics_of, sora_deployment, wait_ready
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 from tests.support.processes import Service
 
 NAME = "shop"

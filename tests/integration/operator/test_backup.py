@@ -26,8 +26,9 @@ from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import OPERATOR_ACCOUNT
 from tests.integration.operator.conftest import OperatorAccess, StartOperator
-from tests.integration.operator.support import condition, sora_deployment, wait_for, wait_ready
+from tests.integration.operator.support import condition, sora_deployment, wait_ready
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "shop"
 BUCKET = "shop-backups"

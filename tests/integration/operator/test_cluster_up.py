@@ -17,8 +17,9 @@ import pytest
 from sora_operator.kube import KubeClient, api_client
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import start_operator_process
-from tests.integration.operator.support import CRD_PATH, EXAMPLES, REPO_ROOT, wait_for, wait_ready
+from tests.integration.operator.support import CRD_PATH, EXAMPLES, REPO_ROOT, wait_ready
 from tests.support import controlplane as cp
+from tests.support.polling import wait_for
 
 
 def _cluster_sh(*args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
@@ -91,7 +92,7 @@ def test_the_readme_by_hand_path_becomes_ready(up_cluster: Path, tmp_path: Path)
     operator = start_operator_process(
         up_cluster,
         tmp_path / "operator.log",
-        timeout=60,
+        60,
         POD_NAMESPACE="default",
         POD_NAME="by-hand",
         SORA_OPERATOR_LEASE_NAMESPACE="default",  # as by hand: POD_NAMESPACE's

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,11 @@ from tests.integration.operator.support import (
     condition,
     resource_versions,
     sora_deployment,
-    wait_for,
     wait_ready,
     wait_two_resyncs,
 )
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "watched"
 API = "monitoring.coreos.com/v1"
@@ -129,7 +130,7 @@ def test_without_the_crds_the_platform_is_ready_and_says_what_it_skipped(
     # The CRDs appear: the next pass creates the objects, and says so once.
     _install_crds(kube_cluster, crd_directory)
     for ref in _monitoring_objects(kube_namespace):
-        wait_for(lambda ref=ref: admin.get(ref), 60, f"{ref} after the CRDs appeared")
+        wait_for(partial(admin.get, ref), 60, f"{ref} after the CRDs appeared")
     wait_for(lambda: _monitoring_state(admin, kube_namespace) == "Applied", 30, "Applied")
     assert len(_events(kube_cluster, kube_namespace, "MonitoringApplied")) == 1
     assert len(_events(kube_cluster, kube_namespace, "MonitoringSkipped")) == 1
@@ -150,7 +151,7 @@ def test_with_the_crds_the_objects_are_accepted_repaired_and_removed(
     )
     wait_ready(admin, kube_namespace, NAME)
     monitors = [
-        wait_for(lambda ref=ref: admin.get(ref), 60, str(ref))
+        wait_for(partial(admin.get, ref), 60, str(ref))
         for ref in _monitoring_objects(kube_namespace)
     ]
     wait_for(lambda: _monitoring_state(admin, kube_namespace) == "Applied", 30, "Applied")

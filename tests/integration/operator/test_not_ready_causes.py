@@ -19,11 +19,11 @@ from tests.integration.operator.conftest import StartOperator
 from tests.integration.operator.support import (
     condition,
     sora_deployment,
-    wait_for,
     wait_ready,
     wait_two_resyncs,
 )
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "shop"
 

@@ -19,10 +19,10 @@ from tests.integration.operator.support import (
     example,
     metrics_of,
     sora_deployment,
-    wait_for,
     wait_ready,
 )
 from tests.plugins.kube import KubeCluster
+from tests.support.polling import wait_for
 
 NAME = "shop"
 

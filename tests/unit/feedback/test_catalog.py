@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -99,7 +100,8 @@ def test_past_its_maximum_age_the_catalog_serves_reads_but_not_writes() -> None:
 
 
 def test_a_failed_refresh_keeps_the_last_catalog_and_a_later_one_replaces_it() -> None:
-    clock, source, outcomes = Clock(), Source(TARGETS), []
+    clock, source = Clock(), Source(TARGETS)
+    outcomes: list[bool] = []
     kept = catalog(source, clock, outcomes)
     assert kept.for_reads() == TARGETS
     source.targets = None
@@ -135,9 +137,11 @@ class FileServer(BaseAdapter):
         self.requests: list[requests.PreparedRequest] = []
         self.status = 200
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # the adapter ignores requests' transport options
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         self.requests.append(request)
-        url = requests.utils.urlparse(request.url or "")
+        url = urlsplit(request.url or "")
         query = dict(part.split("=") for part in url.query.split("&"))
         kind = url.path.rsplit("/", 1)[1]
         limit, offset = int(query["limit"]), int(query["offset"])
@@ -146,7 +150,7 @@ class FileServer(BaseAdapter):
         body = {"items": [{"id": i} for i in ids[offset : offset + limit]], "total": len(ids),
                 "limit": limit, "offset": offset, "next_offset": following}  # fmt: skip
         response = requests.Response()
-        response.request, response.url = request, request.url
+        response.request, response.url = request, request.url or ""
         response.status_code = self.status
         tag = f'"{kind}-{offset}-{len(ids)}"'
         if self.etags:

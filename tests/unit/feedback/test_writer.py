@@ -70,20 +70,28 @@ class Harness:
         return answer
 
     def queue(self, operations: list[Callable[[sqlite3.Connection], Any]]) -> list[Future[Any]]:
-        """Submit ``operations`` from threads of their own; return once all wait in the queue."""
-        waiting = self.writer._queue.qsize()
-        answers = [self.pool.submit(self.writer.run, op) for op in operations]
-        wait_for(
-            lambda: self.writer._queue.qsize() == waiting + len(operations),
-            10,
-            "the writes to queue up",
-            interval=0.01,
-        )
-        return answers
+        return queue_up(self.writer, self.pool, operations)
 
     def names(self) -> list[str]:
         with contextlib.closing(sqlite3.connect(self.database)) as conn:
             return [row[0] for row in conn.execute("SELECT name FROM items ORDER BY id")]
+
+
+def queue_up(
+    writer: GroupCommitWriter,
+    pool: ThreadPoolExecutor,
+    operations: list[Callable[[sqlite3.Connection], Any]],
+) -> list[Future[Any]]:
+    """Submit ``operations`` from threads of their own; return once all wait in the queue."""
+    waiting = writer._queue.qsize()
+    answers = [pool.submit(writer.run, op) for op in operations]
+    wait_for(
+        lambda: writer._queue.qsize() == waiting + len(operations),
+        10,
+        "the writes to queue up",
+        interval=0.01,
+    )
+    return answers
 
 
 @pytest.fixture
@@ -188,3 +196,34 @@ def test_a_database_that_cannot_be_opened_answers_unavailable_then_is_retried(
         assert writer.run(insert("second")) == "second"
     finally:
         writer.close()
+
+
+def test_a_lock_held_elsewhere_fails_the_whole_batch_at_one_begin(database: Path) -> None:
+    # Retrying write by write would wait busy_timeout once per write of the batch.
+    statements: list[str] = []
+    connecting, opening = threading.Event(), threading.Event()
+
+    def open_when_let() -> sqlite3.Connection:
+        connecting.set()  # the writer took the first write and opens its connection
+        opening.wait(30)
+        conn = connect(database, synchronous="full", busy_timeout_ms=100)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    writer = GroupCommitWriter(open_when_let)
+    pool = ThreadPoolExecutor(max_workers=8)
+    blocker = sqlite3.connect(database, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        first = pool.submit(writer.run, insert("first"))
+        assert connecting.wait(30), "the writer never took the first write"
+        batch = queue_up(writer, pool, [insert(f"b{n}") for n in range(3)])
+        opening.set()
+        for answer in (first, *batch):
+            with pytest.raises(WriterUnavailableError, match="locked"):
+                answer.result(30)
+        assert statements.count("BEGIN IMMEDIATE") == 2  # one per batch, none per write
+    finally:
+        blocker.close()
+        writer.close()
+        pool.shutdown()

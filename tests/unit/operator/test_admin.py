@@ -72,7 +72,7 @@ def test_admin_resources_default_to_the_environments_size() -> None:
 
 
 def test_admin_request_above_its_limit_is_refused() -> None:
-    section = {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}
+    section: dict[str, Any] = {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}
     with pytest.raises(SpecError, match=r"admin\.resources"):
         _with_admin(**section)
 

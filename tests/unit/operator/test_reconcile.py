@@ -202,7 +202,12 @@ def test_pods_and_events_are_not_read_while_every_component_is_ready(
                 ),
             }
     listed: list[str] = []
-    monkeypatch.setattr(cluster, "list_objects", lambda kind, *_: listed.append(kind) or [])
+
+    def list_objects(kind: str, *_: object) -> list[object]:
+        listed.append(kind)
+        return []
+
+    monkeypatch.setattr(cluster, "list_objects", list_objects)
     reconciler.reconcile(body({"environment": "prod"}))
     assert listed == []
 

@@ -24,8 +24,10 @@ MORNING = ScalingWindow("morning", "0 6 * * *", 2, 10)
 SEED = (EVENING, MORNING)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def name_at(windows: tuple[ScalingWindow, ...], now: datetime) -> str | None:

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from sora.common.serve import ServerSettings
+from sora_contract.settings import Env
 from sora_operator.builders.admin import admin_deployment
+from sora_operator.builders.desired import desired_state
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.fileserver import file_server_deployment
 from sora_operator.spec import SoraDeployment
@@ -88,14 +91,32 @@ def test_main_container_probes_health(build: Builder, probe: str) -> None:
     assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
 
 
+def _server_settings(pod: dict[str, Any], platform: SoraDeployment) -> ServerSettings:
+    """gunicorn's settings as the program reads them from the environment the pod gets."""
+    container = pod["containers"][0]
+    configmaps = {
+        manifest["metadata"]["name"]: manifest.get("data", {})
+        for manifest in desired_state(platform).manifests
+        if manifest["kind"] == "ConfigMap"
+    }
+    environment: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        environment.update(configmaps[source["configMapRef"]["name"]])
+    environment.update(
+        {item["name"]: item["value"] for item in container["env"] if "value" in item}
+    )
+    return ServerSettings.from_env(Env(environment), default_port=0)
+
+
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_timeout(
     build: Builder,
 ) -> None:
-    pod = pod_spec(build(sora("dev"), "abc"))
+    platform = replace(sora("dev"), admin=replace(sora("dev").admin, enabled=True))
+    pod = pod_spec(build(platform, "abc"))
     pause = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
-    gunicorn_graceful_timeout = 25
-    assert pod["terminationGracePeriodSeconds"] > pause + gunicorn_graceful_timeout
+    graceful_timeout = _server_settings(pod, platform).graceful_timeout
+    assert pod["terminationGracePeriodSeconds"] > pause + graceful_timeout
 
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
