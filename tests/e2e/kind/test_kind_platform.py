@@ -69,8 +69,8 @@ def _file_server_pod(image: str) -> dict[str, Any]:
                     "env": [
                         {"name": "SORA_ENV", "value": "test"},
                         {"name": "STORAGE_BACKEND", "value": "local"},
-                        {"name": "STORAGE_DIR", "value": "/tmp/storage"},
-                        {"name": "CACHE_DIR", "value": "/tmp/cache"},
+                        {"name": "STORAGE_DIR", "value": "/tmp"},  # an empty catalog
+                        {"name": "CACHE_DIR", "value": "/var/cache/sora"},
                         {"name": "IP_SALT", "value": "e2e-salt-not-secret-0123456789"},
                     ],
                     "ports": [{"containerPort": 3000}],
@@ -80,10 +80,13 @@ def _file_server_pod(image: str) -> dict[str, Any]:
                         "allowPrivilegeEscalation": False,
                         "capabilities": {"drop": ["ALL"]},
                     },
-                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                    "volumeMounts": [
+                        {"name": "tmp", "mountPath": "/tmp"},
+                        {"name": "cache", "mountPath": "/var/cache/sora"},
+                    ],
                 }
             ],
-            "volumes": [{"name": "tmp", "emptyDir": {}}],
+            "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "cache", "emptyDir": {}}],
         },
     }
 
