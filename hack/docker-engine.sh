@@ -83,15 +83,16 @@ start() {
     echo '{}' >"$config"
   fi
   log "starting dockerd (log: $STATE/dockerd.log)"
-  # setsid: dockerd outlives this script and the shell that ran it.
-  as_root setsid dockerd --config-file "$config" >"$STATE/dockerd.log" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
+  # setsid: dockerd outlives this script and the shell that ran it. dockerd writes its
+  # own pid file (setsid may fork, so $! is not dockerd's pid).
+  as_root setsid dockerd --config-file "$config" --pidfile "$PIDFILE" \
+    >"$STATE/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     if engine_answers; then
       log "dockerd is up: $(docker info --format '{{.ServerVersion}} ({{.Driver}}, cgroup v{{.CgroupVersion}})')"
       return 0
     fi
-    if ! ours_running; then
+    if ! kill -0 $! 2>/dev/null && ! ours_running; then
       rm -f "$PIDFILE"
       log "dockerd exited; last lines of its log:"
       tail -n 20 "$STATE/dockerd.log" >&2
