@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from terraform_runner import TERRAFORM_DIR, Terraform, run
 
-MODULE_TESTS = ["modules/network", "modules/storage", "modules/hardened-bucket", "modules/cdn", "modules/postgres"]
+MODULE_TESTS = [
+    "modules/network",
+    "modules/storage",
+    "modules/hardened-bucket",
+    "modules/cdn",
+    "modules/postgres",
+]
 ROOTS = ["platform", "bootstrap"]
 
 
