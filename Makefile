@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools run test test-unit test-integration test-e2e lint typecheck bench clean
+.PHONY: help venv tools images run test test-unit test-integration test-e2e lint typecheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -49,8 +49,20 @@ test-unit: venv ## unit tier only
 test-integration: tools ## integration tier only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-test-e2e: venv ## kind cluster suite (needs a Docker engine)
-	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+# The e2e tier's images (kind node, services, operator, moto), built or reused before
+# pytest so that no build runs inside a test's timeout; starts dockerd if none answers.
+images: tools ## build or reuse the e2e tier's container images (starts a Docker engine)
+	@if hack/docker-engine.sh start; then hack/kind.sh images >/dev/null; \
+	else echo "images: no Docker engine can run here; the e2e tier will skip and say why" >&2; fi
+
+# $(call with_engine,COMMAND): COMMAND after `make images`; a dockerd that was not
+# running before is stopped again afterwards, whatever COMMAND's outcome.
+with_engine = engine=$$(hack/docker-engine.sh status); \
+	$(MAKE) --no-print-directory images && { $(1); }; rc=$$?; \
+	if [ "$$engine" = down ]; then hack/docker-engine.sh stop; fi; exit $$rc
+
+test-e2e: tools ## kind cluster suite (a Docker engine is started if none answers)
+	@$(call with_engine,$(PY) -m pytest -m e2e $(PYTEST_ARGS))
 
 lint: venv $(TOOLS)/bin/actionlint ## ruff, mypy, import layers, hadolint, actionlint
 	$(VENV)/bin/ruff check .

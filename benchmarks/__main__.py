@@ -15,7 +15,15 @@ import importlib
 import sys
 import time
 
-SUITES = ("fileserver", "feedback", "feedback_pod", "feedback_postgres", "backup", "operator")
+SUITES = (
+    "fileserver",
+    "feedback",
+    "feedback_pod",
+    "feedback_postgres",
+    "pod",
+    "backup",
+    "operator",
+)
 
 
 def main() -> int:

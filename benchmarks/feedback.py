@@ -4,7 +4,10 @@ In one run, on this machine, over loopback, with wrk as the load generator:
 
 * ``POST /api/feedback`` from ``sora-feedback-api`` (``SQLITE_SYNCHRONOUS=full``,
   the default, and ``normal``) against a bare Falcon endpoint that parses the
-  same JSON and answers 201, under the same gunicorn settings: requests per
+  same JSON and answers 201, under the same gunicorn settings, and against the
+  Bun peer (``bun_peer.js``: access log line, salted client hash, validation,
+  AES-GCM of the comment, one synchronous=FULL transaction keeping the
+  target's aggregate; goal: ratio >= 0.7 with durable commits): requests per
   second and p99 latency, measured in alternating rounds after a warm-up
   (medians), so that load from other processes falls on all sides alike.
   Every request comes from another client address (``X-Forwarded-For`` through
@@ -40,6 +43,7 @@ from typing import Any
 
 import falcon
 
+from benchmarks import bun
 from tests.support.catalog import add_catalog_entry, catalog_server
 from tests.support.processes import REPO_ROOT, Service, free_port, program, start_process
 
@@ -52,6 +56,7 @@ READ_CONNECTIONS = 4
 ROWS = int(os.environ.get("BENCH_FEEDBACK_ROWS", "1000000"))
 EXTENSIONS, LAYOUTS = 4000, 1000
 WRITE_GOAL = 0.5
+BUN_WRITE_GOAL = 0.7
 READ_GOAL_MS = 5.0
 
 POST_SCRIPT = """\
@@ -185,7 +190,7 @@ def wrk(
 
 
 def median(loads: list[Load], field: str) -> float:
-    return statistics.median(getattr(load, field) for load in loads)
+    return float(statistics.median(getattr(load, field) for load in loads))
 
 
 def alternate(servers: dict[str, Service], path: str, script: Path) -> dict[str, list[Load]]:
@@ -302,7 +307,9 @@ def _environment() -> str:
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"gunicorn {version('gunicorn')}, falcon {version('falcon')}, {wrk_version}; "
         "gunicorn settings: each side's defaults (the feedback API: 1 worker x 8 threads;"
-        " bare Falcon: ServerSettings' from the CPUs)"
+        " bare Falcon: ServerSettings' from the CPUs); "
+        f"Bun {bun.version(bun.install())} ({bun.WORKERS} processes, reusePort, bun:sqlite "
+        "with synchronous=FULL)"
     )
 
 
@@ -315,6 +322,7 @@ def _write_rows(writes: dict[str, list[Load]]) -> list[str]:
         median(writes["bare"], "requests_per_second"),
         median(writes["bare"], "p99_ms"),
     )
+    bun_rps, bun_p99 = median(writes["bun"], "requests_per_second"), median(writes["bun"], "p99_ms")
     lines = []
     for name, label in (("full", "synchronous=FULL (default)"), ("normal", "synchronous=NORMAL")):
         rps, p99 = median(writes[name], "requests_per_second"), median(writes[name], "p99_ms")
@@ -324,6 +332,14 @@ def _write_rows(writes: dict[str, list[Load]]) -> list[str]:
             f"| `POST /api/feedback`, {label} | {rps:,.0f} req/s, p99 {p99:.1f} ms, "
             f"CPU {_cpu(writes[name])}/request | bare Falcon {bare_rps:,.0f} req/s, "
             f"p99 {bare_p99:.1f} ms, CPU {_cpu(writes['bare'])}/request | {ratio:.2f} | {goal} |"
+        )
+    for name, label in (("full", "synchronous=FULL (default)"), ("normal", "synchronous=NORMAL")):
+        rps = median(writes[name], "requests_per_second")
+        ratio = rps / bun_rps
+        goal = _verdict(ratio >= BUN_WRITE_GOAL, f"≥ {BUN_WRITE_GOAL}") if name == "full" else "—"
+        lines.append(
+            f"| `POST /api/feedback`, {label} | {rps:,.0f} req/s | Bun peer {bun_rps:,.0f} req/s, "
+            f"p99 {bun_p99:.1f} ms, CPU {_cpu(writes['bun'])}/request | {ratio:.2f} | {goal} |"
         )
     return lines
 
@@ -397,7 +413,9 @@ def measure_writes(work: Path, catalog_url: str) -> dict[str, list[Load]]:
         )
         normal = stack.enter_context(stopping(feedback_api(work, "normal", normal_env)))
         bare = stack.enter_context(stopping(bare_falcon(work)))
-        return alternate({"full": full, "normal": normal, "bare": bare}, "/api/feedback", script)
+        peer = stack.enter_context(stopping(bun.peer(work, b"{}")))
+        servers = {"full": full, "normal": normal, "bare": bare, "bun": peer}
+        return alternate(servers, "/api/feedback", script)
 
 
 def measure_reads(work: Path, catalog_url: str) -> tuple[dict[str, Load], float, int]:

@@ -1,16 +1,20 @@
-"""File server: catalog requests against bare Falcon, downloads against nginx.
+"""File server: catalog requests against bare Falcon and Bun, downloads against nginx.
 
 In one run, on this machine, over loopback, with wrk as the load generator:
 
 * ``GET /api/extensions`` from ``sora-file-server`` against a bare Falcon
   endpoint returning the same bytes under the same gunicorn settings
-  (requests per second and p99 latency; goal: ratio >= 0.9);
+  (requests per second and p99 latency; goal: ratio >= 0.9), and against the
+  Bun peer (``bun_peer.js``, the original design's runtime) serving the same
+  bytes; the same listing answered 304 to ``If-None-Match`` (goal: at least
+  bare Falcon's 200); and a second file server with every read logged
+  (``ACCESS_LOG_READ_SAMPLING=1``), the before of the access log sampling;
 * package downloads of 100 KiB and 10 MiB from ``sora-file-server`` (local
   backend) against Debian's nginx serving the very same files with
   ``sendfile on`` and as many worker processes as gunicorn has workers
   (throughput; goal for 10 MiB: ratio >= 0.7).
 
-Each pair is measured in alternating rounds (A, B, A, B, ...) after a warm-up,
+Each set is measured in alternating rounds (A, B, C, A, B, C, ...) after a warm-up,
 and the medians are compared, so that load from other processes on the
 machine falls on both sides alike.
 
@@ -39,6 +43,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks import bun
 from sora.common.serve import ServerSettings
 from sora.fileserver.sample import create_sample_catalog
 from sora_contract.settings import Env
@@ -93,8 +98,9 @@ class Pair:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, connections: int, seconds: int) -> Load:
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+def wrk(url: str, connections: int, seconds: int, headers: tuple[str, ...] = ()) -> Load:
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += [argument for header in headers for argument in ("-H", header)] + [url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
@@ -108,14 +114,28 @@ def wrk(url: str, connections: int, seconds: int) -> Load:
     return Load(float(rps.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)], errors)
 
 
-def compare(subject: str, baseline: str, connections: int) -> Pair:
-    for url in (subject, baseline):
-        wrk(url, connections, WARMUP_SECONDS)
-    pair = Pair([], [])
+@dataclass(frozen=True)
+class Side:
+    """One server (or one way of asking it) in a set of alternating rounds."""
+
+    url: str
+    headers: tuple[str, ...] = ()
+
+
+def alternate(sides: dict[str, Side], connections: int) -> dict[str, list[Load]]:
+    """Rounds of A, B, C, ... after a warm-up of each; every round's figures by side."""
+    for side in sides.values():
+        wrk(side.url, connections, WARMUP_SECONDS, side.headers)
+    results: dict[str, list[Load]] = {name: [] for name in sides}
     for _ in range(ROUNDS):
-        pair.subject.append(wrk(subject, connections, SECONDS))
-        pair.baseline.append(wrk(baseline, connections, SECONDS))
-    return pair
+        for name, side in sides.items():
+            results[name].append(wrk(side.url, connections, SECONDS, side.headers))
+    return results
+
+
+def compare(subject: str, baseline: str, connections: int) -> Pair:
+    results = alternate({"subject": Side(subject), "baseline": Side(baseline)}, connections)
+    return Pair(results["subject"], results["baseline"])
 
 
 # -- what is measured -------------------------------------------------------
@@ -186,16 +206,17 @@ def nginx(work: Path, root: Path, probe: str) -> Service:
     return start_process([*command, "-g", "daemon off;"], {}, work / "nginx.log", port, probe)
 
 
-def file_server(work: Path, catalog: Path) -> Service:
+def file_server(work: Path, catalog: Path, name: str = "sora", **extra: str) -> Service:
     port = free_port()
     env = {
+        **extra,
         "PORT": str(port),
         "SORA_ENV": "production",
         "IP_SALT": secrets.token_hex(16),
         "STORAGE_DIR": str(catalog),
-        "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-sora"),
+        "PROMETHEUS_MULTIPROC_DIR": str(work / f"metrics-{name}"),
     }
-    return start_process([program("sora-file-server")], env, work / "sora.log", port)
+    return start_process([program("sora-file-server")], env, work / f"{name}.log", port)
 
 
 def bare_falcon(work: Path, body: bytes) -> Service:
@@ -235,14 +256,46 @@ def _environment() -> str:
         f"gunicorn {server.workers} workers x {server.threads} threads (gthread) for both "
         f"Python servers, nginx {server.workers} worker processes; "
         f"Python {platform.python_version()}, gunicorn {version('gunicorn')}, "
-        f"falcon {version('falcon')}, {nginx_version}, {wrk_version}"
+        f"falcon {version('falcon')}, {nginx_version}, {wrk_version}; "
+        f"Bun {bun.version(bun.install())} ({bun.WORKERS} processes, reusePort)"
     )
 
 
-def report(catalog: Pair, downloads: dict[str, tuple[int, Pair]], environment: str) -> str:
-    sora_rps, bare_rps = catalog.rps()
-    sora_p99, bare_p99 = catalog.p99()
-    rps_ratio = sora_rps / bare_rps
+#: The catalog sides, in the order of the alternating rounds, and what each is.
+CATALOG_SIDES = {
+    "sora": "sora-file-server, 200",
+    "sora-every-line": "sora-file-server, 200, every read logged (`ACCESS_LOG_READ_SAMPLING=1`)",
+    "sora-304": "sora-file-server, `If-None-Match` → 304",
+    "bare": "bare Falcon, 200",
+    "bun": "Bun peer, 200",
+}
+
+
+def _median(loads: list[Load], field: str) -> float:
+    return float(statistics.median(getattr(load, field) for load in loads))
+
+
+def _catalog_rows(catalog: dict[str, list[Load]]) -> list[str]:
+    """Every catalog side against bare Falcon's 200 and against the Bun peer."""
+    bare = _median(catalog["bare"], "requests_per_second")
+    bun = _median(catalog["bun"], "requests_per_second")
+    goals = {"sora": (CATALOG_GOAL, bare), "sora-304": (1.0, bare)}
+    rows = []
+    for name, label in CATALOG_SIDES.items():
+        rps = _median(catalog[name], "requests_per_second")
+        p99 = _median(catalog[name], "p99_ms")
+        goal, against = goals.get(name, (0.0, bare))
+        verdict = _verdict(rps / against, goal) if goal else "—"
+        rows.append(
+            f"| `GET /api/extensions`, {label} | {rps:,.0f} | {p99:.1f} ms "
+            f"| {rps / bare:.2f} | {rps / bun:.2f} | {verdict} |"
+        )
+    return rows
+
+
+def report(
+    catalog: dict[str, list[Load]], downloads: dict[str, tuple[int, Pair]], environment: str
+) -> str:
     lines = [
         "## File server",
         "",
@@ -252,13 +305,17 @@ def report(catalog: Pair, downloads: dict[str, tuple[int, Pair]], environment: s
         "",
         f"Machine: {environment}.",
         "",
-        "| measurement | sora-file-server | baseline | ratio | goal |",
+        f"Catalog listing, {CATALOG_CONNECTIONS} connections, every side in the same rounds "
+        "(goals: the 200 at ≥ 0.9 of bare Falcon, the 304 at ≥ 1.0 of bare Falcon's 200):",
+        "",
+        "| side | requests/s | p99 | ratio to bare Falcon | ratio to Bun peer | goal |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *_catalog_rows(catalog),
+        "",
+        "Downloads against nginx serving the same files:",
+        "",
+        "| measurement | sora-file-server | nginx | ratio | goal |",
         "| --- | --- | --- | --- | --- |",
-        f"| `GET /api/extensions`, {CATALOG_CONNECTIONS} connections: requests/s "
-        f"| {sora_rps:,.0f} | bare Falcon {bare_rps:,.0f} | {rps_ratio:.2f} "
-        f"| {_verdict(rps_ratio, CATALOG_GOAL)} |",
-        f"| same, p99 latency | {sora_p99:.1f} ms | bare Falcon {bare_p99:.1f} ms "
-        f"| {bare_p99 / sora_p99:.2f} (baseline/subject) | — |",
     ]
     for label, (size, pair) in downloads.items():
         sora, base = pair.rps()
@@ -267,27 +324,45 @@ def report(catalog: Pair, downloads: dict[str, tuple[int, Pair]], environment: s
         connections = SIZES[label][1]
         lines.append(
             f"| download {label}, {connections} connections: MiB/s "
-            f"| {sora * size / 2**20:,.0f} | nginx {base * size / 2**20:,.0f} "
+            f"| {sora * size / 2**20:,.0f} | {base * size / 2**20:,.0f} "
             f"| {ratio:.2f} | {goal} |"
         )
-    errors = catalog.errors() + sum(pair.errors() for _, pair in downloads.values())
+    errors = sum(load.errors for loads in catalog.values() for load in loads)
+    errors += sum(pair.errors() for _, pair in downloads.values())
     lines += ["", f"Non-2xx responses and socket timeouts during the runs: {errors}.", ""]
     lines += _rounds(catalog, downloads)
     return "\n".join(lines) + "\n"
 
 
-def _rounds(catalog: Pair, downloads: dict[str, tuple[int, Pair]]) -> list[str]:
-    def row(name: str, pair: Pair) -> str:
-        subject = ", ".join(f"{load.requests_per_second:,.0f}" for load in pair.subject)
-        baseline = ", ".join(f"{load.requests_per_second:,.0f}" for load in pair.baseline)
-        return f"- {name}: sora {subject}; baseline {baseline}"
+def _per_round(loads: list[Load]) -> str:
+    return ", ".join(f"{load.requests_per_second:,.0f}" for load in loads)
 
+
+def _rounds(catalog: dict[str, list[Load]], downloads: dict[str, tuple[int, Pair]]) -> list[str]:
     return [
         "Requests/s in each round:",
         "",
-        row("catalog", catalog),
-        *(row(f"download {label}", pair) for label, (_, pair) in downloads.items()),
+        "- catalog: " + "; ".join(f"{name} {_per_round(loads)}" for name, loads in catalog.items()),
+        *(
+            f"- download {label}: sora {_per_round(pair.subject)}; "
+            f"nginx {_per_round(pair.baseline)}"
+            for label, (_, pair) in downloads.items()
+        ),
     ]
+
+
+def catalog_sides(
+    sora: Service, every_line: Service, bare: Service, bun_peer: Service
+) -> dict[str, Side]:
+    path = "/api/extensions"
+    etag = requests.get(sora.url + path, timeout=10).headers["ETag"]
+    return {
+        "sora": Side(sora.url + path),
+        "sora-every-line": Side(every_line.url + path),
+        "sora-304": Side(sora.url + path, (f"If-None-Match: {etag}",)),
+        "bare": Side(bare.url + path),
+        "bun": Side(bun_peer.url + path),
+    }
 
 
 def run() -> str:
@@ -305,11 +380,17 @@ def run() -> str:
         with contextlib.ExitStack() as stack:
             sora = stack.enter_context(stopping(file_server(work, catalog_dir)))
             body = requests.get(sora.url + "/api/extensions", timeout=10).content
-            bare = stack.enter_context(stopping(bare_falcon(work, body)))
-            assert requests.get(bare.url + "/api/extensions", timeout=10).content == body
-            catalog = compare(
-                sora.url + "/api/extensions", bare.url + "/api/extensions", CATALOG_CONNECTIONS
+            every_line = stack.enter_context(
+                stopping(file_server(work, catalog_dir, "every-line", ACCESS_LOG_READ_SAMPLING="1"))
             )
+            bare = stack.enter_context(stopping(bare_falcon(work, body)))
+            peer = stack.enter_context(stopping(bun.peer(work, body)))
+            for service in (every_line, bare, peer):
+                assert requests.get(service.url + "/api/extensions", timeout=10).content == body
+            sides = catalog_sides(sora, every_line, bare, peer)
+            catalog = alternate(sides, CATALOG_CONNECTIONS)
+            peer.stop()
+            every_line.stop()
             static = stack.enter_context(stopping(nginx(work, catalog_dir, "/" + files["100 KiB"])))
             downloads = {}
             for label, (size, connections) in SIZES.items():

@@ -10,14 +10,20 @@ real process with exactly its RBAC, leader election on, and measures:
 * write requests during a steady-state window with the 100 in place, from the
   operator's own counters (children and status writes, Lease renewals) and from
   the resourceVersions of every SoraDeployment and child;
-* the operator's resident memory with the 100.
+* the operator's resident memory with the 100;
+* the scale curve: for 10, 100 and 300 SoraDeployments, each on a fresh
+  control plane and a fresh operator, apply -> all Ready, the operator's
+  resident memory, the reconciles run, the requests those reconciles sent
+  (``sora_operator_api_requests_total``) and every client's requests to the API
+  server meanwhile (``apiserver_request_total``, watches excluded).
 
     BENCH_OPERATOR_COUNT=100 BENCH_OPERATOR_WINDOW=120 BENCH_OPERATOR_RESYNC=30 \\
-        python -m benchmarks operator
+        BENCH_OPERATOR_CURVE=10,100,300 python -m benchmarks operator
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -28,9 +34,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
+from sora_operator.diagnosis import EVENTS_READ
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import (
@@ -60,6 +69,9 @@ class Settings:
     window_seconds: float = float(os.environ.get("BENCH_OPERATOR_WINDOW", "120"))
     resync_seconds: float = float(os.environ.get("BENCH_OPERATOR_RESYNC", "30"))
     timeout_seconds: float = float(os.environ.get("BENCH_OPERATOR_TIMEOUT", "900"))
+    curve: tuple[int, ...] = tuple(
+        int(n) for n in os.environ.get("BENCH_OPERATOR_CURVE", "10,100,300").split(",") if n
+    )
 
 
 @contextmanager
@@ -70,7 +82,7 @@ def control_plane(work: Path) -> Iterator[KubeCluster]:
         yield KubeCluster(Path(existing), str(tools["kubectl"]), str(tools["helm"]), work)
         return
     plane = cp.ControlPlane(
-        tools, cp.run_root() / f"bench-{os.getpid()}", nodes=3, log=lambda m: None
+        tools, cp.run_root() / f"bench-{os.getpid()}-{work.name}", nodes=3, log=lambda m: None
     )
     plane.start()
     try:
@@ -148,14 +160,14 @@ def measure_one(cluster: KubeCluster, admin: KubeClient, timeout: float) -> floa
 
 
 def measure_many(
-    cluster: KubeCluster, admin: KubeClient, settings: Settings
+    cluster: KubeCluster, admin: KubeClient, settings: Settings, count: int | None = None
 ) -> tuple[float, list[ObjectRef]]:
     namespaces = [f"bench-{index}" for index in range(NAMESPACES)]
     for namespace in namespaces:
         cluster.kubectl("create", "namespace", namespace)
     documents = [
         sora_deployment(f"sora-{index}", namespaces[index % NAMESPACES], {"environment": "dev"})
-        for index in range(settings.count)
+        for index in range(settings.count if count is None else count)
     ]
     refs = [
         ObjectRef("SoraDeployment", d["metadata"]["namespace"], d["metadata"]["name"])
@@ -202,6 +214,134 @@ def measure_steady_state(
     )
 
 
+def apiserver_requests(api: Any) -> float:
+    """Requests the API server has answered so far, from every client; watches excluded."""
+    response = api.call_api(
+        "/metrics",
+        "GET",
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
+    )
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(response.data.decode())
+        if family.name == "apiserver_request"
+        for sample in family.samples
+        if sample.name == "apiserver_request_total"
+        and sample.labels.get("verb") not in ("WATCH", "CONNECT")
+    )
+
+
+def events_listed(api: Any, namespace: str, fields: str) -> tuple[int, int]:
+    """How many Events one LIST of ``namespace`` returns with ``fields``, and its bytes."""
+    query = [("fieldSelector", fields)] if fields else []
+    response = api.call_api(
+        f"/api/v1/namespaces/{namespace}/events",
+        "GET",
+        query_params=query,
+        header_params={"Accept": "application/json"},
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
+    )
+    data = response.data
+    return len(json.loads(data).get("items", [])), len(data)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    count: int
+    seconds: float
+    rss_mib: float
+    reconciles: float
+    requests: dict[str, float]
+    apiserver_requests: float
+    #: One namespace's Events after convergence: (count, bytes) all, and as the reconcile
+    #: lists them (diagnosis.EVENTS_READ).
+    events_all: tuple[int, int] = (0, 0)
+    events_read: tuple[int, int] = (0, 0)
+
+    @property
+    def operator_requests(self) -> float:
+        return sum(self.requests.values())
+
+
+def measure_point(work: Path, settings: Settings, count: int) -> CurvePoint:
+    """``count`` SoraDeployments applied at once on a fresh control plane and operator."""
+    (work / f"curve-{count}").mkdir()
+    with control_plane(work / f"curve-{count}") as cluster:
+        admin = KubeClient(cluster.api_client(), field_manager="bench")
+        raw = cluster.api_client()
+        install_crd(cluster)
+        ensure_nodes(cluster, admin, 2 * count)
+        kubeconfig = operator_kubeconfig(cluster, work / f"curve-{count}-kubeconfig")
+        with VolumeProvisioner(cluster.api_client()):
+            operator = start_operator(kubeconfig, work, settings)
+            try:
+                metrics = metrics_of(operator)
+                verbs = ("GET", "LIST", "PATCH", "POST", "PUT", "DELETE")
+
+                def requests_now() -> dict[str, float]:
+                    return {
+                        v: metrics.total("sora_operator_api_requests_total", verb=v) for v in verbs
+                    }
+
+                before = requests_now()
+                reconciles = metrics.total("sora_operator_reconciles_total")
+                server = apiserver_requests(raw)
+                seconds, _ = measure_many(cluster, admin, settings, count)
+                rss = rss_megabytes(operator.process.pid)
+                after = requests_now()
+                point = CurvePoint(
+                    count=count,
+                    seconds=seconds,
+                    rss_mib=rss,
+                    reconciles=metrics.total("sora_operator_reconciles_total") - reconciles,
+                    requests={verb: after[verb] - before[verb] for verb in verbs},
+                    apiserver_requests=apiserver_requests(raw) - server,
+                    events_all=events_listed(raw, "bench-0", ""),
+                    events_read=events_listed(raw, "bench-0", EVENTS_READ),
+                )
+                print(f"operator curve: {point}", file=sys.stderr, flush=True)
+            finally:
+                operator.stop()
+        cluster.close()
+    return point
+
+
+def _curve_report(points: list[CurvePoint]) -> str:
+    rows = []
+    for point in points:
+        reconciles = point.reconciles or 1
+        by_verb = ", ".join(
+            f"{verb} {n / reconciles:.1f}" for verb, n in point.requests.items() if n
+        )
+        rows.append(
+            f"| {point.count} | {point.seconds:.1f} s | {point.seconds / point.count:.2f} s "
+            f"| {point.rss_mib:.0f} MiB | {point.reconciles / point.count:.1f} "
+            f"| {point.operator_requests / reconciles:.1f} ({by_verb}) "
+            f"| {point.operator_requests / point.count:.0f} "
+            f"| {point.apiserver_requests / point.count:.0f} "
+            f"| {point.events_all[0]:,} ({point.events_all[1] / 1024:,.0f} KiB) "
+            f"| {point.events_read[0]:,} ({point.events_read[1] / 1024:,.0f} KiB) |"
+        )
+    return "\n".join(
+        [
+            "Scale curve (each count on a fresh control plane and operator; requests counted "
+            "from apply until all Ready):",
+            "",
+            "| SoraDeployments | apply -> all Ready | per SoraDeployment | operator RSS "
+            "| reconciles per SoraDeployment | operator requests per reconcile (by verb) "
+            "| operator requests per SoraDeployment | API server requests per SoraDeployment, "
+            "all clients | Events in one namespace | of which the reconcile lists |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+        ]
+    )
+
+
 def run() -> str:
     settings = Settings()
     work = Path(tempfile.mkdtemp(prefix="bench-operator-"))
@@ -215,6 +355,13 @@ def run() -> str:
 
 
 def _run(settings: Settings, work: Path) -> str:
+    points = [measure_point(work, settings, count) for count in settings.curve]
+    if settings.window_seconds <= 0:
+        return "## Operator\n\n" + _curve_report(points)
+    return _run_window(settings, work) + "\n" + _curve_report(points)
+
+
+def _run_window(settings: Settings, work: Path) -> str:
     with control_plane(work) as cluster:
         admin = KubeClient(cluster.api_client(), field_manager="bench")
         install_crd(cluster)

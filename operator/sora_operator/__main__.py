@@ -121,7 +121,10 @@ class Operator:
             lease_client, config.lease, on_write=self.metrics.lease_writes.inc
         )
         self.cluster = kube.KubeClient(
-            api, may_write=self._may_write, on_write=self.metrics.record_write
+            api,
+            may_write=self._may_write,
+            on_write=self.metrics.record_write,
+            on_request=self.metrics.record_request,
         )
         self.reconciles = CoalescingRunner()
         self.degraded = handlers.DegradedSet()

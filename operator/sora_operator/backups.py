@@ -63,7 +63,7 @@ class Lister(Protocol):
     def get(self, ref: ObjectRef) -> dict[str, Any] | None: ...
 
     def list_objects(
-        self, kind: str, namespace: str | None, selector: str = ""
+        self, kind: str, namespace: str | None, selector: str = "", fields: str = ""
     ) -> list[dict[str, Any]]: ...
 
 

@@ -19,6 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+#: The Events the diagnosis reads are about pods and claims (matched by uid). The
+#: namespace's Events about SoraDeployments (one per child the operator writes),
+#: Deployments and ReplicaSets (scaling) are most of the rest, grow with every
+#: SoraDeployment in the namespace, and are left on the server (a field selector).
+EVENTS_READ: Final = ",".join(
+    f"involvedObject.kind!={kind}" for kind in ("SoraDeployment", "Deployment", "ReplicaSet")
+)
+
 CLAIM_PENDING: Final = "ClaimPending"
 IMAGE_PULL_FAILED: Final = "ImagePullFailed"
 CONTAINER_CONFIG_ERROR: Final = "ContainerConfigError"

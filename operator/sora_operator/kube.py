@@ -59,12 +59,18 @@ def _ignore_write(verb: str, kind: str) -> None:
     return None
 
 
+def _ignore_request(verb: str) -> None:
+    return None
+
+
 @dataclass
 class KubeClient:
     api_client: Any
     field_manager: str = FIELD_MANAGER
     may_write: Callable[[], bool] = _always
     on_write: Callable[[str, str], None] = _ignore_write
+    #: Called with the verb (GET, LIST, PATCH, ...) of every request this client sends.
+    on_request: Callable[[str], None] = _ignore_request
     timeout: tuple[float, float] = REQUEST_TIMEOUT
     _headers: dict[str, str] = field(default_factory=dict)
 
@@ -79,11 +85,13 @@ class KubeClient:
             raise
 
     def list_objects(
-        self, kind: str, namespace: str | None, selector: str = ""
+        self, kind: str, namespace: str | None, selector: str = "", fields: str = ""
     ) -> list[dict[str, Any]]:
+        """Objects of ``kind`` matching a label ``selector`` and a ``fields`` selector."""
         query = [("labelSelector", selector)] if selector else []
+        query += [("fieldSelector", fields)] if fields else []
         path = KINDS[kind].collection_path(namespace)
-        return list(self._call("GET", path, query=query).get("items", []))
+        return list(self._call("GET", path, query=query, verb="LIST").get("items", []))
 
     def served_kinds(self, api_version: str) -> frozenset[str]:
         """The kinds an API group version serves now (none when its CRDs are missing)."""
@@ -175,8 +183,10 @@ class KubeClient:
         body: Mapping[str, Any] | None = None,
         content_type: str = "application/json",
         ref: ObjectRef | None = None,
+        verb: str | None = None,
     ) -> dict[str, Any]:
         headers = {"Accept": "application/json", "Content-Type": content_type}
+        self.on_request(verb or method)
         try:
             result = self.api_client.call_api(
                 path,

@@ -47,6 +47,13 @@ class OperatorMetrics:
             ["verb", "kind"],
             registry=self.registry,
         )
+        self.api_requests = Counter(
+            "sora_operator_api_requests",
+            "Requests the reconciles send to the API server (kopf's watches and its own "
+            "bookkeeping excluded), by verb: GET, LIST, PATCH, POST, PUT, DELETE.",
+            ["verb"],
+            registry=self.registry,
+        )
         self.lease_writes = Counter(
             "sora_operator_lease_writes",
             "Writes of the leader-election Lease (acquire, renew, release).",
@@ -76,6 +83,9 @@ class OperatorMetrics:
 
     def record_write(self, verb: str, kind: str) -> None:
         self.api_writes.labels(verb=verb, kind=kind).inc()
+
+    def record_request(self, verb: str) -> None:
+        self.api_requests.labels(verb=verb).inc()
 
     @contextmanager
     def timed(self, trigger: str) -> Iterator[Callable[[str], None]]:

@@ -58,7 +58,7 @@ class Cluster(Protocol):
     def delete(self, ref: ObjectRef) -> None: ...
 
     def list_objects(
-        self, kind: str, namespace: str | None, selector: str = ""
+        self, kind: str, namespace: str | None, selector: str = "", fields: str = ""
     ) -> list[dict[str, Any]]: ...
 
     def served_kinds(self, api_version: str) -> frozenset[str]: ...
@@ -147,7 +147,11 @@ class Reconciler:
         self, sora_deployment: SoraDeployment, live: Mapping[ObjectRef, Any]
     ) -> list[platform_status.Rollout]:
         """Each component's rollout; one that is not complete, with what blocks it."""
-        events = cache(lambda: self.cluster.list_objects("Event", sora_deployment.namespace))
+        events = cache(
+            lambda: self.cluster.list_objects(
+                "Event", sora_deployment.namespace, "", diagnosis.EVENTS_READ
+            )
+        )
         claim = live.get(
             ObjectRef(
                 "PersistentVolumeClaim",

@@ -68,7 +68,12 @@ KUBERNETES_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
 HELM_VERSION = "v3.22.0"
-KIND_VERSION = "v0.32.0"
+KIND_VERSION = "v0.33.0"
+# What the e2e tier's locally built kind node image needs besides the above.
+COREDNS_VERSION = "v1.14.2"
+CRI_TOOLS_VERSION = "v1.36.0"
+METRICS_SERVER_VERSION = "v0.8.0"
+LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30"
 
 #: What the control plane needs; ``kind`` is only built for the e2e tier.
 CONTROL_PLANE_TOOLS: tuple[str, ...] = (
@@ -86,7 +91,9 @@ CACHE_DIR_ENV = "SORA_KUBE_CACHE_DIR"
 KEEP_STATE_ENV = "SORA_KUBE_KEEP_STATE"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-SERVICE_CIDR = "10.0.0.0/24"
+# Room for the operator benchmark's 300 SoraDeployments (two to four Services each):
+# a /24 ran out of ClusterIPs at 127 ("failed to allocate a serviceIP: range is full").
+SERVICE_CIDR = "10.0.0.0/16"
 SERVICE_IP = "10.0.0.1"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
@@ -570,6 +577,9 @@ GO_BUILDS: tuple[GoBuild, ...] = (
             "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
             "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
             "kubectl": "k8s.io/kubernetes/cmd/kubectl",
+            "kubelet": "k8s.io/kubernetes/cmd/kubelet",
+            "kubeadm": "k8s.io/kubernetes/cmd/kubeadm",
+            "kube-proxy": "k8s.io/kubernetes/cmd/kube-proxy",
         },
         replace_version=staging_version(KUBERNETES_VERSION),
         # what upstream's hack/lib/golang.sh uses for non-debug builds
@@ -600,6 +610,30 @@ GO_BUILDS: tuple[GoBuild, ...] = (
         module="sigs.k8s.io/kind",
         version=KIND_VERSION,
         binaries={"kind": "sigs.k8s.io/kind"},
+    ),
+    GoBuild(
+        name="coredns",
+        module="github.com/coredns/coredns",
+        version=COREDNS_VERSION,
+        binaries={"coredns": "github.com/coredns/coredns"},
+    ),
+    GoBuild(
+        name="cri-tools",
+        module="sigs.k8s.io/cri-tools",
+        version=CRI_TOOLS_VERSION,
+        binaries={"crictl": "sigs.k8s.io/cri-tools/cmd/crictl"},
+    ),
+    GoBuild(
+        name="metrics-server",
+        module="sigs.k8s.io/metrics-server",
+        version=METRICS_SERVER_VERSION,
+        binaries={"metrics-server": "sigs.k8s.io/metrics-server/cmd/metrics-server"},
+    ),
+    GoBuild(
+        name="local-path-provisioner",
+        module="github.com/rancher/local-path-provisioner",
+        version=LOCAL_PATH_PROVISIONER_VERSION,
+        binaries={"local-path-provisioner": "github.com/rancher/local-path-provisioner"},
     ),
 )
 TOOL_BUILDS: dict[str, GoBuild] = {tool: b for b in GO_BUILDS for tool in b.binaries}

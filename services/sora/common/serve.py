@@ -1,6 +1,7 @@
 """Running a Falcon app under gunicorn, tuned for containers.
 
-Workers follow the CPUs the container may use (cgroup quota first), requests
+Workers follow the CPUs the container may use (cgroup quota first, one worker
+per whole CPU: :func:`workers_per_cpu`), requests
 are bounded in time, workers recycle after ``max_requests`` with jitter so
 leaks cannot accumulate, and SIGTERM drains in-flight requests within
 ``graceful_timeout`` (kept below Kubernetes' 30-second grace period). The
@@ -29,16 +30,59 @@ from gunicorn.workers.gthread import ThreadWorker as _GunicornThreadWorker
 from sora_contract.settings import ConfigError, Env
 
 
-def available_cpus() -> int:
-    """CPUs this process may use: the cgroup v2 quota if set, else the affinity mask."""
-    cpus = len(os.sched_getaffinity(0))
+def available_cpus() -> float:
+    """CPUs this process may use: the cgroup quota (v2, else v1) if set, else the affinity mask.
+
+    Fractional: a pod limited to ``512m`` may use 0.512 of a CPU.
+    """
+    cpus = float(len(os.sched_getaffinity(0)))
+    quota = _cgroup_quota()
+    return min(cpus, quota) if quota else cpus
+
+
+def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CFS quota in CPUs: ``cpu.max`` (v2) or ``cpu.cfs_quota_us`` (v1, EKS AL2 nodes)."""
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+        quota, period = (root / "cpu.max").read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
-    return cpus
+    for directory in _v1_cpu_directories(root):
+        try:
+            quota_us = int((directory / "cpu.cfs_quota_us").read_text())
+            period_us = int((directory / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        return None if quota_us <= 0 else quota_us / period_us
+    return None
+
+
+def _v1_cpu_directories(root: Path) -> list[Path]:
+    """This process's v1 cpu cgroup: its own path (a host), then the mount's root (a container)."""
+    mount = root / "cpu"
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        lines = []
+    own = [
+        mount / path.lstrip("/")
+        for _, controllers, path in (line.split(":", 2) for line in lines if line.count(":") >= 2)
+        if "cpu" in controllers.split(",") and path != "/"
+    ]
+    return [*own, mount]
+
+
+def workers_per_cpu(cpus: float) -> int:
+    """gunicorn workers for ``cpus``: one per whole CPU (rounded to the nearest, 1 to 8).
+
+    Chosen from the pod-shaped benchmark (docs/benchmarks.md, "Pods"): in a 512m
+    pod one worker of four threads served the catalog as fast as two workers and
+    faster than three, with the least CPU per request, the least memory and the
+    lowest p99; at 256m (the admin panel) likewise. Python runs one thread at a
+    time per process, so a worker can use one CPU; more processes than the quota
+    holds only add context switches and CFS throttling. Threads cover the waits.
+    """
+    return min(max(1, math.floor(cpus + 0.5)), 8)
 
 
 @dataclass(frozen=True)
@@ -65,9 +109,9 @@ class ServerSettings:
         default_threads: int = 4,
         default_max_requests: int = 10000,
     ) -> ServerSettings:
-        """``default_workers``: by default, from the CPUs (``2 x CPUs + 1``, at most 9).
+        """``default_workers``: by default, from the CPUs (:func:`workers_per_cpu`).
         ``default_max_requests``: 0 never recycles workers."""
-        workers = default_workers or min(2 * available_cpus() + 1, 9)
+        workers = default_workers or workers_per_cpu(available_cpus())
         return cls(
             host=env.string("HOST", "0.0.0.0"),  # noqa: S104 - containers listen on all interfaces
             port=env.integer("PORT", default_port, minimum=1, maximum=65535),

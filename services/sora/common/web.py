@@ -14,6 +14,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import falcon
@@ -114,11 +115,33 @@ def _unexpected_error(
     raise ApiError(500, "Internal server error", request_id=request_id_var.get())
 
 
+@dataclass(frozen=True)
+class ReadSampling:
+    """Successful reads of ``routes`` get one access log line in ``every`` (per process).
+
+    The others are still counted, exactly, in ``sora_http_requests_total`` and
+    the latency histogram; errors, writes and other routes are always logged.
+    Sampled lines carry ``sampled_1_in`` so that log-based counts can be scaled.
+    """
+
+    routes: frozenset[str]
+    every: int
+
+    def applies(self, method: str, route: str, status: int) -> bool:
+        return self.every > 1 and status < 400 and method in _READS and route in self.routes
+
+
+_READS: Final = frozenset({"GET", "HEAD"})
+_UNLOGGED_ROUTES: Final = frozenset({"/health", "/metrics"})
+
+
 class RequestContext:
     """Request id (accepted from the caller when well formed) and the hashed client."""
 
-    def __init__(self, settings: SharedSettings) -> None:
+    def __init__(self, settings: SharedSettings, sampling: ReadSampling | None = None) -> None:
         self._settings = settings
+        self._sampling = sampling
+        self._sampled: Iterator[int] = itertools.count()
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         incoming = req.get_header("X-Request-Id")
@@ -146,22 +169,28 @@ class RequestContext:
         status = str(resp.status_code)
         REQUESTS.labels(route, req.method, status).inc()
         LATENCY.labels(route, req.method).observe(elapsed)
-        if route not in ("/health", "/metrics"):
-            access_log.info(
-                "%s %s %s",
-                req.method,
-                req.path,
-                status,
-                extra={
-                    "method": req.method,
-                    "path": req.path,
-                    "route": route,
-                    "status": resp.status_code,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "client": req.context.client_hash[:16],
-                },
-            )
+        if route not in _UNLOGGED_ROUTES:
+            self._log(req, resp, route, status, elapsed)
         request_id_var.set(None)
+
+    def _log(
+        self, req: falcon.Request, resp: falcon.Response, route: str, status: str, elapsed: float
+    ) -> None:
+        extra: dict[str, Any] = {
+            "method": req.method,
+            "path": req.path,
+            "route": route,
+            "status": resp.status_code,
+            "duration_ms": round(elapsed * 1000, 2),
+            "client": req.context.client_hash[:16],
+        }
+        sampling = self._sampling
+        if sampling is not None and sampling.applies(req.method, route, resp.status_code):
+            # next() on an itertools.count is atomic under the GIL: no lock between threads.
+            if next(self._sampled) % sampling.every:
+                return
+            extra["sampled_1_in"] = sampling.every
+        access_log.info("%s %s %s", req.method, req.path, status, extra=extra)
 
 
 class Cors:
@@ -226,10 +255,11 @@ def create_app(
     cors_methods: str,
     extra_middleware: Iterable[object] = (),
     openapi: Mapping[str, Any] | None = None,
+    read_sampling: ReadSampling | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A Falcon app with the shared middleware, error shape, /metrics and /openapi.json."""
     middleware: list[Any] = [
-        RequestContext(settings),
+        RequestContext(settings, read_sampling),
         Cors(settings.allowed_origins, cors_methods, "Authorization, Content-Type, X-Request-Id"),
         *extra_middleware,
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import falcon
 
 from sora.common import web
@@ -61,16 +63,33 @@ def make_library(settings: Settings) -> Library:
     )
 
 
+LISTING_ROUTE: Final = "/api/{kind}"
+MANIFEST_ROUTE: Final = LISTING_ROUTE + "/{{id}}"
+DOWNLOAD_ROUTE: Final = MANIFEST_ROUTE + "/download"
+
+
+def read_sampling(settings: Settings) -> web.ReadSampling:
+    """Catalog listings and manifests: the bulk of the traffic, each line alike (downloads,
+    like every error, are always logged)."""
+    routes = frozenset(
+        route.format(kind=kind) for kind in KINDS for route in (LISTING_ROUTE, MANIFEST_ROUTE)
+    )
+    return web.ReadSampling(routes, settings.access_log_read_sampling)
+
+
 def create_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]:
     library = make_library(settings)
     app = web.create_app(
-        settings.shared, cors_methods="GET, HEAD, OPTIONS", openapi=openapi.document()
+        settings.shared,
+        cors_methods="GET, HEAD, OPTIONS",
+        openapi=openapi.document(),
+        read_sampling=read_sampling(settings),
     )
     app.add_route("/health", HealthResource(library))
     for kind in KINDS:
-        app.add_route(f"/api/{kind}", CatalogResource(library, kind))
-        app.add_route(f"/api/{kind}/{{id}}", ManifestResource(library, kind))
-        app.add_route(f"/api/{kind}/{{id}}/download", DownloadResource(library, kind))
+        app.add_route(LISTING_ROUTE.format(kind=kind), CatalogResource(library, kind))
+        app.add_route(MANIFEST_ROUTE.format(kind=kind), ManifestResource(library, kind))
+        app.add_route(DOWNLOAD_ROUTE.format(kind=kind), DownloadResource(library, kind))
     for exception, handler in error_handlers().items():
         app.add_error_handler(exception, handler)
     return app

@@ -12,6 +12,9 @@ from sora_contract import layout
 from sora_contract.settings import ConfigError, Env, SharedSettings
 
 DEFAULT_PORT: Final = layout.FILE_SERVER_PORT
+#: One access log line per this many successful catalog reads (listings and manifests),
+#: per worker process; see docs/observability.md. 1 logs every read.
+DEFAULT_ACCESS_LOG_READ_SAMPLING: Final = 10
 BACKENDS: Final = ("local", "s3")
 
 
@@ -32,6 +35,7 @@ class Settings:
     # S3 URL instead of passing through Python; 0 turns redirects off.
     redirect_min_bytes: int
     redirect_ttl_seconds: int
+    access_log_read_sampling: int
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -52,6 +56,9 @@ class Settings:
             redirect_min_bytes=env.byte_size("S3_REDIRECT_MIN_BYTES", 0),
             redirect_ttl_seconds=env.integer(
                 "S3_REDIRECT_TTL_SECONDS", 300, minimum=1, maximum=7 * 24 * 3600
+            ),
+            access_log_read_sampling=env.integer(
+                "ACCESS_LOG_READ_SAMPLING", DEFAULT_ACCESS_LOG_READ_SAMPLING, minimum=1
             ),
         )
         settings._check_backend()

@@ -1,14 +1,18 @@
-"""kind cluster fixtures for the e2e tier (pytest-kind-ng, with our pinned kind/kubectl).
+"""kind cluster fixtures for the e2e tier: one cluster per session, shared by every test.
 
-Everything here skips, with the reason in pytest's summary, when no Docker engine
-answers ``docker info`` (a ``docker`` CLI alone is not enough).
+The Docker engine is started by hack/docker-engine.sh when none answers (and stopped at
+the end when this session started it); the tests skip, with the reason printed, only
+where no engine can run. Images are built or reused (tests/support/images.py,
+kindnode.py: ``make test-e2e`` builds them before pytest so no build runs inside a
+test's timeout); the cluster is created through pytest-kind and deleted at the end,
+unless ``SORA_KIND_KEEP=1`` (or it existed before the session: ``hack/kind.sh up``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,113 +21,167 @@ from typing import Any
 import pytest
 
 from tests.support import controlplane as cp
+from tests.support import images, kind_cluster
+from tests.support.polling import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CLUSTER_NAME_ENV = "SORA_KIND_CLUSTER"  # default "sora-e2e"
-NODE_IMAGE_ENV = "SORA_KIND_NODE_IMAGE"  # default: kind's own default for its version
+ENGINE = REPO_ROOT / "hack" / "docker-engine.sh"
 KEEP_ENV = "SORA_KIND_KEEP"  # "1": leave the cluster running after the session
-IMAGE_TAG = "e2e"
-#: image name -> Dockerfile (built from the repo root, loaded into kind)
-DOCKERFILES = {
-    "sora/services": REPO_ROOT / "services" / "Dockerfile",
-    "sora/operator": REPO_ROOT / "operator" / "Dockerfile",
-}
 
 
-def docker_engine_problem() -> str | None:
-    """None when a Docker engine answers, else why not."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return "no `docker` CLI on PATH"
-    try:
-        proc = subprocess.run(
-            [docker, "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return "`docker info` did not answer within 30 s"
-    if proc.returncode != 0 or not proc.stdout.strip():
-        detail = (proc.stderr.strip().splitlines() or ["no server version"])[-1]
-        return f"no Docker engine reachable (`docker info`: {detail})"
-    return None
+def _engine_status() -> str:
+    return subprocess.run([ENGINE, "status"], capture_output=True, text=True, check=False).stdout
 
 
 @pytest.fixture(scope="session")
-def docker_engine() -> None:
-    problem = docker_engine_problem()
-    if problem:
-        pytest.skip(f"e2e tier needs a Docker engine for kind: {problem}")
+def docker_engine() -> Iterator[None]:
+    before = _engine_status().strip()
+    start = subprocess.run([ENGINE, "start"], capture_output=True, text=True, check=False)
+    if start.returncode != 0:
+        pytest.skip(f"e2e tier needs a Docker engine for kind: {start.stderr.strip()}")
+    try:
+        yield
+    finally:
+        if before == "down":  # started by this session: stop it again
+            subprocess.run([ENGINE, "stop"], check=False)
 
 
 @pytest.fixture(scope="session")
 def kind_tools(docker_engine: None) -> cp.Toolset:
     """kind, kubectl and helm at the pinned versions (cache, else built with Go)."""
-    return cp.ensure_tools(["kind", "kubectl", "helm"])
+    return cp.ensure_tools(kind_cluster.KIND_TOOLS)
+
+
+@pytest.fixture(scope="session")
+def cluster_images(kind_tools: cp.Toolset) -> kind_cluster.ClusterImages:
+    builder = images.Builder()
+    built = kind_cluster.build_images(builder)
+    print(f"\nimages: {builder.summary()}")
+    return built
 
 
 @pytest.fixture(scope="session")
 def sora_kind_cluster(
-    kind_tools: cp.Toolset, tmp_path_factory: pytest.TempPathFactory
+    kind_tools: cp.Toolset, cluster_images: kind_cluster.ClusterImages
 ) -> Iterator[Any]:
-    """A kind cluster (``pytest_kind.KindCluster``), deleted at the end of the session."""
-    try:
-        from pytest_kind import KindCluster
-    except ImportError:
-        pytest.fail(
-            "a Docker engine is available but pytest-kind-ng is not installed "
-            "(it belongs in the dev dependency group: pytest-kind-ng==26.7.0)",
-            pytrace=False,
-        )
-    workdir = tmp_path_factory.mktemp("kind")
-    with contextlib.chdir(workdir):  # KindCluster makes a .pytest-kind/ in the cwd
-        cluster = KindCluster(
-            os.environ.get(CLUSTER_NAME_ENV, "sora-e2e"),
-            kubeconfig=workdir / "kubeconfig",
-            image=os.environ.get(NODE_IMAGE_ENV) or None,
-            kind_path=kind_tools["kind"],
-            kubectl_path=kind_tools["kubectl"],
-        )
-    cluster.create()
+    """The kind cluster (``pytest_kind.KindCluster``), deleted at the end of the session."""
+    name = kind_cluster.cluster_name()
+    cluster = kind_cluster.kind_cluster(name, kind_tools, cluster_images.node)
+    existed = (
+        name
+        in subprocess.run(
+            [str(kind_tools["kind"]), "get", "clusters"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    kind_cluster.create(cluster, kind_tools)
     try:
         yield cluster
     finally:
-        if os.environ.get(KEEP_ENV) != "1":
+        if not existed and os.environ.get(KEEP_ENV) != "1":
             cluster.delete()
 
 
 @pytest.fixture(scope="session")
-def sora_images(sora_kind_cluster: Any) -> dict[str, str]:
-    """Build the project's images that exist yet and load them into kind: name -> ref."""
-    images: dict[str, str] = {}
-    for name, dockerfile in DOCKERFILES.items():
-        if not dockerfile.is_file():
-            continue
-        ref = f"{name}:{IMAGE_TAG}"
-        subprocess.run(
-            ["docker", "build", "-f", str(dockerfile), "-t", ref, str(REPO_ROOT)], check=True
+def sora_images(
+    sora_kind_cluster: Any, cluster_images: kind_cluster.ClusterImages
+) -> dict[str, str]:
+    """The project's images (sora/services, sora/operator, sora/moto), loaded: name -> ref."""
+    kind_cluster.load(sora_kind_cluster, list(cluster_images.project.values()))
+    return dict(cluster_images.project)
+
+
+@pytest.fixture(scope="session")
+def kubectl(sora_kind_cluster: Any) -> Any:
+    """``kubectl(*args, input=None)``: the pinned kubectl against the cluster, stdout back."""
+
+    def run(*args: str, input: str | None = None, check: bool = True) -> str:
+        proc = subprocess.run(
+            [str(sora_kind_cluster.kubectl_path), *args],
+            env={**os.environ, "KUBECONFIG": str(sora_kind_cluster.kubeconfig_path)},
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        sora_kind_cluster.load_docker_image(ref)
-        images[name] = ref
-    return images
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed:\n{proc.stderr}")
+        return proc.stdout
+
+    return run
 
 
-@pytest.fixture
-def helm_kind(sora_kind_cluster: Any, kind_tools: cp.Toolset, tmp_path: Path) -> Any:
+@pytest.fixture(scope="session")
+def helm_kind(
+    sora_kind_cluster: Any, kind_tools: cp.Toolset, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
     """``helm_kind(*args)``: the pinned helm against the kind cluster."""
+    home = tmp_path_factory.mktemp("helm")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "KUBECONFIG": str(sora_kind_cluster.kubeconfig_path),
-            "HELM_CACHE_HOME": str(tmp_path / "helm-cache"),
-            "HELM_CONFIG_HOME": str(tmp_path / "helm-config"),
-            "HELM_DATA_HOME": str(tmp_path / "helm-data"),
+            "HELM_CACHE_HOME": str(home / "cache"),
+            "HELM_CONFIG_HOME": str(home / "config"),
+            "HELM_DATA_HOME": str(home / "data"),
         }
-        return subprocess.run(
-            [str(kind_tools["helm"]), *args], env=env, capture_output=True, text=True, check=True
+        proc = subprocess.run(
+            [str(kind_tools["helm"]), *args], env=env, capture_output=True, text=True, check=False
         )
+        if proc.returncode != 0:
+            raise AssertionError(f"helm {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    return run
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def port_forward(cluster: Any, target: str, remote_port: int, namespace: str) -> Iterator[int]:
+    """``kubectl port-forward`` to a free local port, yielded once it accepts connections."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(cluster.kubectl_path),
+            "port-forward",
+            "-n",
+            namespace,
+            target,
+            f"{port}:{remote_port}",
+        ],
+        env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig_path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(
+            lambda: proc.poll() is not None or _accepts(port),
+            timeout=60,
+            what=f"port-forward to {target}",
+        )
+        if proc.poll() is not None:
+            raise AssertionError(f"port-forward {target} exited: {proc.stderr.read()!r}")  # type: ignore[union-attr]
+        yield port
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def forward(sora_kind_cluster: Any) -> Any:
+    """``with forward("service/x", port, namespace) as local_port: ...``."""
+
+    def run(target: str, remote_port: int, namespace: str) -> Any:
+        return port_forward(sora_kind_cluster, target, remote_port, namespace)
 
     return run

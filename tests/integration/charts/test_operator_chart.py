@@ -274,3 +274,11 @@ def test_network_policy_admits_only_metrics_and_liveness(helm: Helm) -> None:
         for peer in peers
         if "podSelector" in peer
     ), "the helm test pod must still reach the metrics port"
+
+
+def test_operator_pod_gets_no_service_link_variables(helm: Helm) -> None:
+    """The metrics Service sora-operator-metrics would otherwise inject
+    SORA_OPERATOR_METRICS_PORT=tcp://<ip>:9090, which the operator reads as its own
+    metrics port setting and refuses (the operator pod crash-looped on kind)."""
+    deployment = one(render(helm), "Deployment")
+    assert deployment["spec"]["template"]["spec"]["enableServiceLinks"] is False

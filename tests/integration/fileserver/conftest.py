@@ -30,6 +30,8 @@ def server_env(tmp: Path, **extra: str) -> dict[str, str]:
         "ALLOWED_ORIGINS": ORIGIN,
         "TRUSTED_PROXIES": "127.0.0.1/32",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+        # Every read logged: tests look for the line of the request they made.
+        "ACCESS_LOG_READ_SAMPLING": "1",
         **extra,
     }
 

@@ -15,6 +15,7 @@ def test_defaults_serve_a_local_directory_on_port_3000(tmp_path: Path) -> None:
     assert (loaded.storage_backend, loaded.server.port) == ("local", 3000)
     assert loaded.cache_max_bytes == 1024**3
     assert loaded.redirect_min_bytes == 0
+    assert loaded.access_log_read_sampling == 10
 
 
 def test_s3_settings_are_read_and_the_prefix_normalised(tmp_path: Path) -> None:
@@ -47,6 +48,7 @@ def test_s3_settings_are_read_and_the_prefix_normalised(tmp_path: Path) -> None:
         ({"CATALOG_TTL_SECONDS": "-1"}, "CATALOG_TTL_SECONDS must be at least 0"),
         ({"S3_REDIRECT_MIN_BYTES": "1MB"}, "S3_REDIRECT_MIN_BYTES needs STORAGE_BACKEND=s3"),
         ({"PORT": "70000"}, "PORT must be at most 65535"),
+        ({"ACCESS_LOG_READ_SAMPLING": "0"}, "ACCESS_LOG_READ_SAMPLING must be at least 1"),
     ],
 )
 def test_bad_settings_stop_with_one_line_naming_the_variable(

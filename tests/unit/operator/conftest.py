@@ -54,7 +54,7 @@ class FakeCluster:
         self.objects.pop(ref, None)
 
     def list_objects(
-        self, kind: str, namespace: str | None, selector: str = ""
+        self, kind: str, namespace: str | None, selector: str = "", fields: str = ""
     ) -> list[dict[str, Any]]:
         """Stored objects of ``kind`` (in ``namespace``) carrying every ``k=v`` of ``selector``."""
         wanted = dict(term.split("=", 1) for term in selector.split(",") if term)

@@ -333,7 +333,7 @@ class ListingCluster(FakeCluster):
     """FakeCluster with label-selector listing, and Deployments made available on demand."""
 
     def list_objects(
-        self, kind: str, namespace: str | None, selector: str = ""
+        self, kind: str, namespace: str | None, selector: str = "", fields: str = ""
     ) -> list[dict[str, Any]]:
         wanted = dict(part.split("=", 1) for part in selector.split(",") if part)
         return [

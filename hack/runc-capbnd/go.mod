@@ -1,0 +1,3 @@
+module sora.invalid/runc-capbnd
+
+go 1.22
