@@ -40,8 +40,10 @@ tools: venv ## build or reuse the pinned test tools (control plane, helm, promto
 	wait $$promtool; wait $$kube; \
 	echo "tools ready in $$(( $$(date +%s) - start )) s"
 
-test: tools ## unit + integration tiers (what CI runs)
-	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
+# Every tier in one pytest session (what CI runs): the images are built or reused first, and
+# the kind cluster is created by the first e2e test and deleted at the end of the session.
+test: tools ## unit, integration and e2e tiers (what CI runs)
+	@$(call with_engine,$(PY) -m pytest -m "unit or integration or e2e" $(PYTEST_ARGS))
 
 test-unit: venv ## unit tier only
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
