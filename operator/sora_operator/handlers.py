@@ -34,7 +34,14 @@ from sora_operator.monitoring import monitoring_events
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Outcome, Reconciler
 from sora_operator.schedules import window_change_message
-from sora_operator.spec import GROUP, KIND, PLURAL, VERSION, continuous_replication
+from sora_operator.spec import (
+    GROUP,
+    KIND,
+    PLURAL,
+    VERSION,
+    continuous_replication,
+    scaling_windows_apply,
+)
 from sora_operator.status import cause_events
 
 RETRY_DELAY_SECONDS: Final = 10
@@ -155,11 +162,10 @@ def child_changed(
 def has_schedules(spec: Mapping[str, Any], **_: Any) -> bool:
     """Autoscaled with scaling windows: the window in force moves with the clock; or
     continuously replicated: status.replication (and its alert) follows the lag."""
-    autoscaling = (spec.get("fileServer") or {}).get("autoscaling") or {}
     replicated = continuous_replication(
         spec.get("backup") or {}, str(spec.get("environment")), spec.get("feedbackApi") or {}
     )
-    return bool(autoscaling.get("enabled") and autoscaling.get("schedules")) or replicated
+    return scaling_windows_apply(spec) or replicated
 
 
 def parent_of(child: Mapping[str, Any]) -> Key | None:

@@ -448,6 +448,23 @@ def continuous_replication(
     return bool(backup.get("continuous", enabled and environment == "prod"))
 
 
+def scaling_windows_apply(spec: Mapping[str, Any]) -> bool:
+    """Whether a scaling window bounds one of this spec's HPAs, written out or implied by the
+    environment (prod's night and day): the window in force then moves with the clock."""
+    defaults = ENVIRONMENT_DEFAULTS.get(str(spec.get("environment")))
+    if defaults is None:
+        return False
+    feedback = _section(spec, "feedbackApi")
+    sections = [_section(_section(spec, "fileServer"), "autoscaling")]
+    if _section(feedback, "autoscaling").get("enabled"):
+        sections.append(_section(feedback, "autoscaling"))
+    try:
+        parsed = [_autoscaling(section, defaults) for section in sections]
+    except SpecError:
+        return False  # the reconcile reports the spec; no window can apply meanwhile
+    return any(autoscaling.enabled and autoscaling.windows for autoscaling in parsed)
+
+
 def _restore(
     section: Mapping[str, Any], backup: Mapping[str, Any], feedback: Mapping[str, Any]
 ) -> Restore | None:

@@ -455,14 +455,31 @@ def test_handover_uses_its_own_field_manager() -> None:
     assert ref_of(handover_manifest(_live_deployment())) == DEPLOYMENT
 
 
-def test_the_schedule_timer_runs_only_for_autoscaled_specs_with_schedules() -> None:
+def test_the_schedule_timer_runs_wherever_a_scaling_window_applies() -> None:
     from sora_operator.handlers import has_schedules
 
-    assert has_schedules(
-        {"fileServer": {"autoscaling": {"enabled": True, "schedules": SEED_SCHEDULES}}}
+    windows = {"autoscaling": {"schedules": SEED_SCHEDULES}}
+    # Written out, or implied by prod's defaults (night and day) with no values at all.
+    assert has_schedules({"environment": "dev", "fileServer": windows})
+    assert has_schedules({"environment": "prod"})
+    # No window: dev's defaults have none; turned off; prod's windows removed.
+    assert not has_schedules({"environment": "dev"})
+    assert not has_schedules(
+        {"environment": "prod", "fileServer": {"autoscaling": {"enabled": False}}}
     )
-    assert not has_schedules({"fileServer": {"autoscaling": {"enabled": True}}})
-    assert not has_schedules({"fileServer": {"autoscaling": {"schedules": SEED_SCHEDULES}}})
+    assert not has_schedules(
+        {"environment": "prod", "fileServer": {"autoscaling": {"schedules": []}}}
+    )
+    # The feedback API's own windows (PostgreSQL, autoscaled) count too.
+    assert has_schedules(
+        {
+            "environment": "dev",
+            "feedbackApi": {
+                "database": {"engine": "postgresql"},
+                "autoscaling": {"enabled": True, "schedules": SEED_SCHEDULES},
+            },
+        }
+    )
     assert not has_schedules({})
 
 
