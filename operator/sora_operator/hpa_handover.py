@@ -38,10 +38,16 @@ def needs_handover(desired: Mapping[str, Any], live: Mapping[str, Any], manager:
 
 def handover_manifest(live: Mapping[str, Any]) -> dict[str, Any]:
     """An apply of the live replica count only, for the handover field manager."""
-    metadata = live.get("metadata") or {}
+    return replicas_manifest(live, int((live.get("spec") or {}).get("replicas", 1)))
+
+
+def replicas_manifest(deployment: Mapping[str, Any], replicas: int) -> dict[str, Any]:
+    """An apply of ``replicas`` only, for the handover field manager: also how a Deployment
+    created for an HPA starts at the HPA's floor instead of the API's default of 1."""
+    metadata = deployment.get("metadata") or {}
     return {
-        "apiVersion": live.get("apiVersion", "apps/v1"),
-        "kind": live.get("kind", "Deployment"),
+        "apiVersion": deployment.get("apiVersion", "apps/v1"),
+        "kind": deployment.get("kind", "Deployment"),
         "metadata": {"name": metadata.get("name"), "namespace": metadata.get("namespace")},
-        "spec": {"replicas": int((live.get("spec") or {}).get("replicas", 1))},
+        "spec": {"replicas": replicas},
     }

@@ -25,7 +25,7 @@ from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
 from sora_operator.compare import differences, fingerprinted
-from sora_operator.hpa_handover import handover_manifest, needs_handover
+from sora_operator.hpa_handover import handover_manifest, needs_handover, replicas_manifest
 from sora_operator.kube import FIELD_MANAGER, ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef, ref_of
@@ -237,7 +237,13 @@ class Reconciler:
         live = self.cluster.get(ref)
         if live is None:
             outcome.changes.append(Change("Created", ref))
-            return self.cluster.apply(desired)
+            created = self.cluster.apply(desired)
+            floor = self._autoscaled_floor(ref, sora_deployment)
+            if self.handover is not None and floor is not None:
+                # Without replicas the API creates 1 pod; the HPA would raise it only after
+                # its first metrics, and Ready would count 1/1 meanwhile.
+                return self.handover.apply(replicas_manifest(created, floor))
+            return created
         _check_ownership(live, ref, sora_deployment)
         drift = differences(desired, live)
         if not drift:
@@ -256,6 +262,20 @@ class Reconciler:
         if not monitoring.wanted_kinds(sora_deployment):
             return PROMETHEUS_OPERATOR_KINDS
         return self.cluster.served_kinds(monitoring.API_GROUP_VERSION) & PROMETHEUS_OPERATOR_KINDS
+
+    def _autoscaled_floor(self, ref: ObjectRef, sora_deployment: SoraDeployment) -> int | None:
+        """The HPA's floor now, for a Deployment an HPA scales; None for any other object."""
+        if ref.kind != "Deployment":
+            return None
+        if (
+            ref.name == names.file_server(sora_deployment)
+            and sora_deployment.file_server.autoscaled
+        ):
+            return self._bounds(sora_deployment).min_replicas
+        api = sora_deployment.feedback_api
+        if ref.name == names.feedback_api(sora_deployment) and api.autoscaled:
+            return self._feedback_bounds(sora_deployment).min_replicas
+        return None
 
     def _bounds(self, sora_deployment: SoraDeployment) -> schedules.Bounds:
         """The autoscaler's bounds at the clock's time: the window in force, derived anew."""

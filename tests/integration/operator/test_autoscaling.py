@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sora_operator.hpa_handover import HANDOVER_MANAGER
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import OperatorAccess, StartOperator
@@ -137,6 +138,31 @@ def test_prod_without_autoscaling_values_runs_the_seeds_day_and_night_windows(
         "the day window",
     )
     assert status["windowSince"].endswith("T06:00:00Z")
+
+
+def test_a_new_autoscaled_deployment_starts_at_the_hpa_floor(
+    kube_cluster: KubeCluster, admin: KubeClient, start_operator: StartOperator, kube_namespace: str
+) -> None:
+    """Created without ``replicas`` the API would start 1 pod, and Ready would count 1/1 of
+    prod's 2 until the HPA caught up: the handover manager applies the floor at creation."""
+    start_operator(kube_namespace, SORA_OPERATOR_CLOCK_OFFSET_SECONDS=_offset_to_wednesday(12))
+    _apply_spec(kube_cluster, kube_namespace, {"environment": "prod"})
+    deployment = wait_for(lambda: _deployment(admin, kube_namespace), 30, "the Deployment")
+    handed = wait_for(
+        lambda: any(
+            entry.get("manager") == HANDOVER_MANAGER
+            and "f:replicas" in ((entry.get("fieldsV1") or {}).get("f:spec") or {})
+            for entry in (_deployment(admin, kube_namespace) or deployment)["metadata"].get(
+                "managedFields"
+            )
+            or []
+        ),
+        30,
+        "the handover manager to own replicas",
+    )
+    assert handed
+    assert (_deployment(admin, kube_namespace) or {})["spec"]["replicas"] == 2
+    assert not _operator_owns_replicas(_deployment(admin, kube_namespace) or {})
 
 
 def test_the_hpa_is_accepted_with_the_expected_metrics_and_behavior(
