@@ -5,14 +5,36 @@
 # here (an ExternalSecret, or the one-line sync in docs/backups.md), named in the
 # SoraDeployment as feedbackApi.existingSecret: the operator then never generates keys.
 
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
 locals {
   keys = toset(["ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN"])
+}
+
+# The account administers the key through IAM (the default policy, written out): readers get
+# kms:Decrypt from their IAM policy (the "read" document below), nobody from this policy.
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only; the account root statement is the standard delegation to IAM.
+  #checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key only; the account root statement is the standard delegation to IAM.
+  #checkov:skip=CKV_AWS_356:A key policy's Resource "*" means this key only.
+  statement {
+    sid       = "AccountAdministersTheKeyThroughIAM"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
 }
 
 resource "aws_kms_key" "platform_keys" {
   description             = "Sora ${var.name}: ENCRYPTION_KEY, IP_SALT and ADMIN_TOKEN in Secrets Manager"
   enable_key_rotation     = true
   deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.kms.json
   tags                    = var.tags
 }
 
@@ -31,6 +53,7 @@ data "aws_secretsmanager_random_password" "platform_keys" {
 }
 
 resource "aws_secretsmanager_secret" "platform_keys" {
+  #checkov:skip=CKV2_AWS_57:Automatic rotation would replace ENCRYPTION_KEY and IP_SALT, making every stored comment and backup unreadable and resetting rating de-duplication; rotation is the ENCRYPTION_KEYS_OLD procedure (docs/feedback-api.md).
   name                    = var.secret_name
   description             = "Sora ${var.name}: the platform Secret (docs/backups.md, keys outside the cluster)"
   kms_key_id              = aws_kms_key.platform_keys.arn
