@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sora_operator.hpa_handover import HANDOVER_MANAGER
+from sora_operator.hpa_handover import HANDOVER_MANAGER, owns_replicas
 from sora_operator.kube import KubeClient
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.conftest import OperatorAccess, StartOperator
@@ -149,14 +149,7 @@ def test_a_new_autoscaled_deployment_starts_at_the_hpa_floor(
     _apply_spec(kube_cluster, kube_namespace, {"environment": "prod"})
     deployment = wait_for(lambda: _deployment(admin, kube_namespace), 30, "the Deployment")
     handed = wait_for(
-        lambda: any(
-            entry.get("manager") == HANDOVER_MANAGER
-            and "f:replicas" in ((entry.get("fieldsV1") or {}).get("f:spec") or {})
-            for entry in (_deployment(admin, kube_namespace) or deployment)["metadata"].get(
-                "managedFields"
-            )
-            or []
-        ),
+        lambda: owns_replicas(_deployment(admin, kube_namespace) or deployment, HANDOVER_MANAGER),
         30,
         "the handover manager to own replicas",
     )
