@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sora.backup import decryption, operations, replication
 from sora.backup.retention import BackupObject
@@ -25,7 +25,7 @@ from sora.backup.settings import BackupSettings
 from sora.backup.sqlite import BackupError
 from sora.backup.store import BackupStore
 from sora_contract.logs import configure_logging
-from sora_contract.settings import ConfigError, Env, log_environment
+from sora_contract.settings import ConfigError, Env
 
 LATEST = "latest"  # verify and restore: the newest verified backup
 REPLICA = "replica"  # restore: the continuous replica's newest state
@@ -177,19 +177,18 @@ def _run(args: argparse.Namespace, settings: BackupSettings) -> dict[str, Any]:
     raise AssertionError(args.command)
 
 
-def _report(outcome: dict[str, Any]) -> None:
+def _report(outcome: dict[str, Any], result_file: Path | None) -> None:
     text = json.dumps(outcome, default=str)
     print(text)
-    result_file = os.environ.get("BACKUP_RESULT_FILE")
     if result_file:
         try:
-            Path(result_file).write_text(text[:4000])  # the kubelet keeps at most 4 KiB
+            result_file.write_text(text[:4000])  # the kubelet keeps at most 4 KiB
         except OSError as error:
             print(f"sora-backup: cannot write {result_file}: {error}", file=sys.stderr)
 
 
-def _fail(command: str, message: str) -> None:
-    _report({"result": "failed", "command": command, "error": message})
+def _fail(command: str, message: str, result_file: Path | None) -> NoReturn:
+    _report({"result": "failed", "command": command, "error": message}, result_file)
     print(f"sora-backup: {command} failed: {message}", file=sys.stderr)
     raise SystemExit(1)
 
@@ -198,26 +197,22 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
-        environment = log_environment(Env(), os.environ.get("SORA_ENV", "production"))
     except ConfigError as error:
         print(f"sora-backup: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(
-        "sora-backup",
-        environment,
-        os.environ.get("LOG_LEVEL", "INFO"),
-        os.environ.get("LOG_FORMAT", "json"),
+        "sora-backup", settings.log_environment, settings.log_level, settings.log_format
     )
     if args.command == "replicate":
         try:
             raise SystemExit(replication.replicate(settings))
         except BackupError as error:
-            _fail(args.command, str(error))
+            _fail(args.command, str(error), settings.result_file)
     try:
         outcome = _run(args, settings)
     except BackupError as error:
-        _fail(args.command, str(error))
+        _fail(args.command, str(error), settings.result_file)
     except Exception as error:  # every failure ends in one clear line and a non-zero exit
         logging.getLogger("sora.backup").exception("unexpected error")
-        _fail(args.command, f"unexpected {type(error).__name__}: {error}")
-    _report(outcome)
+        _fail(args.command, f"unexpected {type(error).__name__}: {error}", settings.result_file)
+    _report(outcome, settings.result_file)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from sora_contract import layout
-from sora_contract.settings import ConfigError, Env
+from sora_contract.settings import ENVIRONMENTS, LOG_LEVELS, ConfigError, Env, log_environment
 
 STORAGE_CLASSES: Final = (
     "STANDARD",
@@ -38,6 +38,11 @@ class BackupSettings:
     litestream_bin: str
     replication_metrics_port: int
     replication_probe_seconds: float
+    log_environment: str  # the ``environment`` field of log records
+    log_level: str
+    log_format: str
+    #: Where the outcome goes too (the Job's terminationMessagePath), if set.
+    result_file: Path | None
 
     @classmethod
     def from_env(cls, env: Env) -> BackupSettings:
@@ -45,6 +50,7 @@ class BackupSettings:
         if prefix.startswith("/") or ".." in prefix.split("/"):
             raise ConfigError(f"BACKUP_PREFIX must be a relative key prefix, got {prefix!r}")
         work_dir = env.optional("BACKUP_WORK_DIR")
+        result_file = env.optional("BACKUP_RESULT_FILE")
         replica_prefix = env.string("BACKUP_REPLICA_PREFIX", "replica/").strip("/")
         if not replica_prefix or ".." in replica_prefix.split("/"):
             raise ConfigError(
@@ -79,6 +85,12 @@ class BackupSettings:
                 maximum=65535,
             ),
             replication_probe_seconds=env.number("REPLICATION_PROBE_SECONDS", 5.0, minimum=0.1),
+            log_environment=log_environment(
+                env, env.choice("SORA_ENV", ENVIRONMENTS, "production")
+            ),
+            log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
+            log_format=env.choice("LOG_FORMAT", ("json", "text"), "json"),
+            result_file=Path(result_file) if result_file else None,
         )
 
 
