@@ -181,17 +181,27 @@ class SharedSettings:
     @classmethod
     def from_env(cls, env: Env) -> SharedSettings:
         environment = env.choice("SORA_ENV", ENVIRONMENTS, "production")
+        logs_environment, log_level, log_format = log_settings(env, environment)
         return cls(
             environment=environment,
-            log_environment=log_environment(env, environment),
-            log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
-            log_format=env.choice("LOG_FORMAT", ("json", "text"), "json"),
+            log_environment=logs_environment,
+            log_level=log_level,
+            log_format=log_format,
             ip_salt=require_secret(
                 env, "IP_SALT", environment, "sora-development-ip-salt"
             ).encode(),
             allowed_origins=env.csv("ALLOWED_ORIGINS"),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
+
+
+def log_settings(env: Env, mode: str) -> tuple[str, str, str]:
+    """The log records' environment (see log_environment), LOG_LEVEL and LOG_FORMAT."""
+    return (
+        log_environment(env, mode),
+        env.choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
+        env.choice("LOG_FORMAT", ("json", "text"), "json"),
+    )
 
 
 def log_environment(env: Env, mode: str) -> str:

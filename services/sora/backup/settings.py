@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from sora_contract import layout
-from sora_contract.settings import ENVIRONMENTS, LOG_LEVELS, ConfigError, Env, log_environment
+from sora_contract.settings import ENVIRONMENTS, ConfigError, Env, log_settings
 
 STORAGE_CLASSES: Final = (
     "STANDARD",
@@ -51,6 +51,9 @@ class BackupSettings:
             raise ConfigError(f"BACKUP_PREFIX must be a relative key prefix, got {prefix!r}")
         work_dir = env.optional("BACKUP_WORK_DIR")
         result_file = env.optional("BACKUP_RESULT_FILE")
+        logs_environment, log_level, log_format = log_settings(
+            env, env.choice("SORA_ENV", ENVIRONMENTS, "production")
+        )
         replica_prefix = env.string("BACKUP_REPLICA_PREFIX", "replica/").strip("/")
         if not replica_prefix or ".." in replica_prefix.split("/"):
             raise ConfigError(
@@ -85,11 +88,9 @@ class BackupSettings:
                 maximum=65535,
             ),
             replication_probe_seconds=env.number("REPLICATION_PROBE_SECONDS", 5.0, minimum=0.1),
-            log_environment=log_environment(
-                env, env.choice("SORA_ENV", ENVIRONMENTS, "production")
-            ),
-            log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "INFO"),
-            log_format=env.choice("LOG_FORMAT", ("json", "text"), "json"),
+            log_environment=logs_environment,
+            log_level=log_level,
+            log_format=log_format,
             result_file=Path(result_file) if result_file else None,
         )
 
