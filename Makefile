@@ -40,10 +40,13 @@ tools: venv ## build or reuse the pinned test tools (control plane, helm, promto
 	wait $$promtool; wait $$kube; \
 	echo "tools ready in $$(( $$(date +%s) - start )) s"
 
-# Every tier in one pytest session (what CI runs): the images are built or reused first, and
-# the kind cluster is created by the first e2e test and deleted at the end of the session.
+# Every tier (what CI runs): the images are built or reused first. The e2e tier runs in its
+# own pytest session beside the unit and integration tiers: it mostly waits (kubelets,
+# controllers, HPA windows), and one tier after the other left most of the two cores idle.
+# Its output goes to $(E2E_LOG) and is printed once both sessions end.
+E2E_LOG := artifacts/pytest-e2e.log
 test: tools ## unit, integration and e2e tiers (what CI runs)
-	@$(call with_engine,$(PY) -m pytest -m "unit or integration or e2e" $(PYTEST_ARGS))
+	@$(call with_engine,$(call beside_e2e,$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)))
 
 test-unit: venv ## unit tier only
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
@@ -62,6 +65,13 @@ images: tools ## build or reuse the e2e tier's container images (starts a Docker
 with_engine = engine=$$(hack/docker-engine.sh status); \
 	$(MAKE) --no-print-directory images && { $(1); }; rc=$$?; \
 	if [ "$$engine" = down ]; then hack/docker-engine.sh stop; fi; exit $$rc
+
+# $(call beside_e2e,COMMAND): COMMAND while the e2e tier runs; fails if either fails.
+beside_e2e = mkdir -p $(dir $(E2E_LOG)); \
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS) >$(E2E_LOG) 2>&1 & e2e=$$!; \
+	$(1); rc=$$?; wait $$e2e; e2e_rc=$$?; \
+	echo "==== the e2e tier (its own session, beside the others; exit $$e2e_rc) ===="; \
+	cat $(E2E_LOG); [ $$rc -eq 0 ] && [ $$e2e_rc -eq 0 ]
 
 test-e2e: tools ## kind cluster suite (a Docker engine is started if none answers)
 	@$(call with_engine,$(PY) -m pytest -m e2e $(PYTEST_ARGS))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The e2e tier's kind cluster by hand (one control plane + one worker, CNI, CoreDNS,
+# The e2e tier's kind cluster by hand (one control plane + two workers, CNI, CoreDNS,
 # default StorageClass, metrics-server), with every image built here or reused
 # (tests/support/kind_cluster.py, kindnode.py, images.py). See docs/testing.md.
 #

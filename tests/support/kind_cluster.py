@@ -97,25 +97,37 @@ def create(cluster: Any, tools: cp.Toolset, log: images.Log = images._stderr_log
     log(f"kind cluster {cluster.name} ready in {time.monotonic() - started:.0f} s")
 
 
+def workers(name: str) -> list[str]:
+    """The worker nodes' names, as kind gives them: ``<name>-worker``, ``<name>-worker2``..."""
+    return [f"{name}-worker{index + 1 if index else ''}" for index in range(kindnode.WORKERS)]
+
+
 def load(cluster: Any, refs: Sequence[str]) -> None:
-    """Load the images the worker lacks, in one ``kind load`` (one archive: shared layers
-    are written once). Only the worker runs workloads: the control plane is tainted."""
-    worker = f"{cluster.name}-worker"
-    present = subprocess.run(
-        ["docker", "exec", worker, "crictl", "images", "-o", "json"],
+    """Load the images the workers lack, in one ``kind load`` (one archive: shared layers
+    are written once). Only workers run workloads: the control plane is tainted."""
+    lacking = {
+        node: [ref for ref in refs if ref.split("/")[-1] not in _node_images(node)]
+        for node in workers(cluster.name)
+    }
+    missing = sorted({ref for refs_of_node in lacking.values() for ref in refs_of_node})
+    if missing:
+        nodes = ",".join(node for node, refs_of_node in lacking.items() if refs_of_node)
+        subprocess.run(
+            [
+                *(str(cluster.kind_path), "load", "docker-image", "--name", cluster.name),
+                *("--nodes", nodes, *missing),
+            ],
+            check=True,
+        )
+
+
+def _node_images(node: str) -> str:
+    return subprocess.run(
+        ["docker", "exec", node, "crictl", "images", "-o", "json"],
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    missing = [ref for ref in refs if ref.split("/")[-1] not in present]
-    if missing:
-        subprocess.run(
-            [
-                *(str(cluster.kind_path), "load", "docker-image", "--name", cluster.name),
-                *("--nodes", worker, *missing),
-            ],
-            check=True,
-        )
 
 
 def main(argv: Sequence[str]) -> int:

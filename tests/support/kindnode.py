@@ -114,8 +114,12 @@ def kubeadm_images(version: str = cp.KUBERNETES_VERSION) -> dict[str, str]:
     }
 
 
+#: Workers of the e2e cluster: two, so that draining one has somewhere to move pods to.
+WORKERS = 2
+
+
 def cluster_config(upstream: bool) -> dict[str, Any]:
-    """kind's Cluster: one control plane, one worker; kubelet allowed on cgroup v1."""
+    """kind's Cluster: one control plane, ``WORKERS`` workers; kubelet allowed on cgroup v1."""
     patches: list[dict[str, Any]] = [
         {"kind": "KubeletConfiguration", "failCgroupV1": False},
         # kubeadm gives the API server one minute to answer by default; on two busy
@@ -136,7 +140,7 @@ def cluster_config(upstream: bool) -> dict[str, Any]:
     return {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
-        "nodes": [{"role": "control-plane"}, {"role": "worker"}],
+        "nodes": [{"role": "control-plane"}, *({"role": "worker"} for _ in range(WORKERS))],
         "kubeadmConfigPatches": [_yaml(p) for p in patches],
     }
 

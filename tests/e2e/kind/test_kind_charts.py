@@ -3,7 +3,8 @@
 One platform per module (installing it takes a minute): the operator chart, then the
 platform chart (dev, admin panel on). The tests run in file order against it: what the
 pods are, `helm test`, the client journey, the pods' security, backups into moto in a
-pod and a restore, disruptions, and last `helm uninstall`.
+pod and a restore, disruptions (a pod deleted, a rolling upgrade, a node drained), and
+last `helm uninstall`.
 """
 
 from __future__ import annotations
@@ -389,13 +390,13 @@ def _poller(image: str) -> dict[str, Any]:
 def test_helm_upgrade_rolls_the_file_server_with_no_failed_request(platform: Platform) -> None:
     image = platform.images["sora/services"]
     rolled_tag = f"{image.rsplit(':', 1)[1]}-rolled"
-    # The same image under a new tag, made on the node itself: a new tag rolls every pod.
-    node = f"{kind_cluster.cluster_name()}-worker"
-    subprocess.run(
-        ["docker", "exec", node, "ctr", "-n", "k8s.io", "images", "tag", "--force",
-         f"docker.io/{image}", f"docker.io/{image.rsplit(':', 1)[0]}:{rolled_tag}"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    # The same image under a new tag, made on the nodes themselves: a new tag rolls every pod.
+    for node in kind_cluster.workers(kind_cluster.cluster_name()):
+        subprocess.run(
+            ["docker", "exec", node, "ctr", "-n", "k8s.io", "images", "tag", "--force",
+             f"docker.io/{image}", f"docker.io/{image.rsplit(':', 1)[0]}:{rolled_tag}"],
+            check=True, capture_output=True,
+        )  # fmt: skip
     platform.kubectl("apply", "-f", "-", input=yaml.safe_dump(_poller(image)))
     platform.kubectl(
         "wait", "pod/poller", "-n", NAMESPACE, "--for=condition=Ready", "--timeout=120s"
@@ -491,6 +492,84 @@ def test_load_on_the_file_server_scales_it_up_and_back_down(platform: Platform) 
         what="the HPA back at one replica once the load stopped",
     )
     platform.kubectl("delete", "pod", "load", "-n", NAMESPACE, "--wait=false")
+
+
+def _node_of(pod: dict[str, Any]) -> str:
+    return str(pod["spec"].get("nodeName", ""))
+
+
+def _running_on(platform: Platform, component: str, node: str) -> bool:
+    pods = [p for p in platform.pods(component) if not p["metadata"].get("deletionTimestamp")]
+    return bool(pods) and all(
+        _node_of(p) == node
+        and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"])
+        for p in pods
+    )
+
+
+def _put_file_server_on(platform: Platform, node: str, other: str) -> None:
+    """Move every file server pod onto ``node`` (``other`` cordoned meanwhile), so that
+    draining ``node`` has a pod that can move as well as the one that cannot."""
+    platform.kubectl("cordon", other)
+    try:
+        for pod in platform.pods("file-server"):
+            if _node_of(pod) != node:
+                platform.kubectl("delete", "pod", pod["metadata"]["name"], "-n", NAMESPACE)
+        wait_for(
+            lambda: _running_on(platform, "file-server", node),
+            timeout=180,
+            what=f"the file server's pods Ready on {node}",
+        )
+    finally:
+        platform.kubectl("uncordon", other)
+
+
+def test_draining_a_node_moves_what_can_move_and_the_status_names_what_cannot(
+    platform: Platform,
+) -> None:
+    # The feedback API's database volume (local-path) lives on one node: its pod cannot
+    # leave that node. The file server keeps no state and moves.
+    rated = dict(zip(_targets(platform)[5:7], (4, 1), strict=True))
+    with platform.forward(f"service/{SORA}-feedback-api", 3001, NAMESPACE) as feedback:
+        api = f"http://127.0.0.1:{feedback}"
+        for target, rating in rated.items():
+            _post_feedback(api, target, rating)
+        acknowledged = {target: _ratings(api, target) for target in rated}
+    drained = _node_of(platform.pods("feedback-api")[0])
+    other = next(n for n in kind_cluster.workers(kind_cluster.cluster_name()) if n != drained)
+    _put_file_server_on(platform, drained, other)
+
+    platform.kubectl(
+        "drain", drained, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s"
+    )
+    try:
+        wait_for(
+            lambda: _running_on(platform, "file-server", other),
+            timeout=300,
+            what=f"the file server rescheduled onto {other} and Ready",
+        )
+        with platform.forward(f"service/{SORA}-file-server", 3000, NAMESPACE) as files:
+            layouts = requests.get(f"http://127.0.0.1:{files}/api/layouts", timeout=10)
+            assert layouts.status_code == 200
+        cause = wait_for(
+            lambda: (platform.sora()["status"].get("feedbackApi") or {}).get("notReady"),
+            timeout=300,
+            what="status.feedbackApi.notReady naming why the feedback API cannot move",
+        )
+        assert cause["reason"] == "Unschedulable", cause
+        assert "volume node affinity conflict" in cause["message"], cause
+        ready = next(c for c in platform.sora()["status"]["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", "Unschedulable"), ready
+        assert "feedback API" in ready["message"], ready
+        assert [_node_of(p) for p in platform.pods("feedback-api")] == [""]
+    finally:
+        platform.kubectl("uncordon", drained)
+    platform.wait_ready()
+    assert _node_of(platform.pods("feedback-api")[0]) == drained
+    assert "notReady" not in platform.sora()["status"]["feedbackApi"]
+    with platform.forward(f"service/{SORA}-feedback-api", 3001, NAMESPACE) as feedback:
+        api = f"http://127.0.0.1:{feedback}"
+        assert {target: _ratings(api, target) for target in rated} == acknowledged
 
 
 def test_helm_uninstall_keeps_the_database_volume_and_its_secret(platform: Platform) -> None:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.support import controlplane as cp
+from tests.support import kindnode
 from tests.support.polling import wait_for
 
 # Real pods on two busy cores: loading the images into the node and the first pods'
@@ -35,7 +36,7 @@ def test_cluster_has_a_ready_worker_dns_storage_and_metrics(kubectl: Any) -> Non
         else "worker"
         for n in nodes
     )
-    assert roles == ["control-plane", "worker"]
+    assert roles == ["control-plane", *(["worker"] * kindnode.WORKERS)]
     version = json.loads(kubectl("version", "-o", "json"))
     assert version["serverVersion"]["gitVersion"].startswith("v1.")
     assert version["clientVersion"]["gitVersion"] == cp.KUBERNETES_VERSION
@@ -47,9 +48,9 @@ def test_cluster_has_a_ready_worker_dns_storage_and_metrics(kubectl: Any) -> Non
     )
     kubectl("rollout", "status", "deployment/coredns", "-n", "kube-system", "--timeout=120s")
     wait_for(
-        lambda: kubectl("top", "nodes", "--no-headers", check=False).count("\n") == 2,
+        lambda: kubectl("top", "nodes", "--no-headers", check=False).count("\n") == len(nodes),
         timeout=180,
-        what="metrics-server figures for both nodes (kubectl top nodes)",
+        what="metrics-server figures for every node (kubectl top nodes)",
     )
 
 
