@@ -25,7 +25,7 @@ import kopf
 from sora_contract.logs import configure_logging
 from sora_contract.settings import ConfigError
 from sora_operator import __version__, clock, handlers, kube
-from sora_operator.backups import BackupTracker
+from sora_operator.backups.metrics import BackupTracker
 from sora_operator.coalescing import CoalescingRunner
 from sora_operator.config import OperatorConfig
 from sora_operator.hpa_handover import HANDOVER_MANAGER

@@ -29,6 +29,18 @@ def now(shift: timedelta = timedelta(0)) -> datetime:
     return datetime.now(UTC) + shift
 
 
+def parse_time(value: object) -> datetime | None:
+    """A time as the status and the clock write it (RFC 3339, ``Z`` allowed) in UTC;
+    None for anything else (a missing or malformed status field)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def text(moment: datetime) -> str:
     """RFC 3339 in UTC to the second, as the status stores times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sora_operator import conditions
+
 #: The Events the diagnosis reads are about pods and claims (matched by uid). The
 #: namespace's Events about SoraDeployments (one per child the operator writes),
 #: Deployments and ReplicaSets (scaling) are most of the rest, grow with every
@@ -184,10 +186,7 @@ def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _condition(pod: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == kind:
-            return dict(condition)
-    return {}
+    return conditions.find((pod.get("status") or {}).get("conditions"), kind) or {}
 
 
 def _container_statuses(pod: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:

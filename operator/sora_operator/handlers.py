@@ -24,8 +24,9 @@ from typing import Any, Final, cast
 
 import kopf
 
-from sora_operator.backups import CONDITION as BACKUP_CONDITION
-from sora_operator.backups import BackupTracker, backup_events
+from sora_operator.backups.events import backup_events
+from sora_operator.backups.health import CONDITION as BACKUP_CONDITION
+from sora_operator.backups.metrics import BackupTracker
 from sora_operator.builders import labels
 from sora_operator.coalescing import CoalescingRunner
 from sora_operator.kube import ApiError, KubeClient, NotLeadingError

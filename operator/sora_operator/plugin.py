@@ -27,7 +27,8 @@ from typing import Any, Final
 from kubernetes import client, config
 
 from sora_contract.settings import ConfigError
-from sora_operator import backups
+from sora_operator.backups.health import backup_outcome
+from sora_operator.backups.jobs import JOB_NAME_LABEL, component_selector, job_finished
 from sora_operator.builders import backup as backup_builder
 from sora_operator.kube import ApiError, KubeClient, api_client
 from sora_operator.objects import ObjectRef
@@ -36,7 +37,7 @@ from sora_operator.spec import API_VERSION, KIND
 FIELD_MANAGER: Final = "kubectl-sora"
 COMPONENTS: Final = ("feedback-api", "file-server", "admin", "replicate", "backup", "restore")
 WAIT_SECONDS: Final = 3600
-JOB_LABEL: Final = backups.JOB_NAME_LABEL
+JOB_LABEL: Final = JOB_NAME_LABEL
 
 # -- what the commands send (pure) ------------------------------------------------------
 
@@ -145,11 +146,11 @@ def backup_rows(
     """Finished backup Jobs, newest first, as status.lastBackup describes one."""
     rows = []
     for job in jobs:
-        if backups.job_finished(job) is None:
+        if job_finished(job) is None:
             continue
         name = job["metadata"]["name"]
         own = [p for p in pods if (p["metadata"].get("labels") or {}).get(JOB_LABEL) == name]
-        rows.append(backups.backup_outcome(job, own))
+        rows.append(backup_outcome(job, own))
     return sorted(rows, key=lambda row: str(row.get("time")), reverse=True)
 
 
@@ -171,7 +172,7 @@ def pod_and_container(name: str, component: str) -> tuple[str, str]:
     API's pod, a backup pod's first step is ``create``."""
     pod_component = "feedback-api" if component == "replicate" else component
     container = {"backup": backup_builder.CREATE_CONTAINER}.get(component, component)
-    return backups.component_selector(name, pod_component), container
+    return component_selector(name, pod_component), container
 
 
 # -- I/O ---------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def _wait_job(kube: KubeClient, namespace: str, job: str, show: Callable[[str], 
     started = time.monotonic()
     while time.monotonic() - started < WAIT_SECONDS:
         live = kube.get(ObjectRef("Job", namespace, job)) or {}
-        finished = backups.job_finished(live)
+        finished = job_finished(live)
         if finished is not None:
             show("")
             return finished[0]
@@ -291,7 +292,7 @@ def _run(args: argparse.Namespace, kube: KubeClient, namespace: str) -> int:
             _emit(args.output, {"job": name, "result": result}, [f"job {name} {result}".strip()])
             return 0 if result in ("", "success") else 1
         case "backups":
-            selected = backups.component_selector(args.name, backup_builder.COMPONENT)
+            selected = component_selector(args.name, backup_builder.COMPONENT)
             rows = backup_rows(
                 kube.list_objects("Job", namespace, selected),
                 kube.list_objects("Pod", namespace, selected),

@@ -16,14 +16,18 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cache, partial
 from typing import Any, Protocol
 
-from sora_operator import backups, diagnosis, monitoring, schedules
+from sora_operator import diagnosis, monitoring, schedules
 from sora_operator import status as platform_status
+from sora_operator.backups import restore as restore_sequence
+from sora_operator.backups import view as backup_view
 from sora_operator.builders import labels, names, secret
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import desired_state
+from sora_operator.clock import parse_time
 from sora_operator.compare import differences, fingerprinted
 from sora_operator.hpa_handover import handover_manifest, needs_handover, replicas_manifest
 from sora_operator.kube import FIELD_MANAGER, ApiError
@@ -116,32 +120,37 @@ class Reconciler:
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         outcome = Outcome()
+        now = self.clock()  # read once: every decision of this reconcile sees the same time
         generation = int(body.get("metadata", {}).get("generation", 0))
         previous = body.get("status") or {}
         try:
             sora_deployment = parse(body, self.image_defaults)
         except SpecError as error:
             outcome.problems.append(Problem("InvalidSpec", str(error)))
-            return self._finish(outcome, None, generation, previous, {})
+            return self._finish(outcome, None, generation, previous, {}, now=now)
         refusal = engine_change_refusal(sora_deployment, _recorded_engine(previous))
         if refusal is not None:  # nothing is changed: the pods keep the old database
             outcome.problems.append(Problem("EngineChangeRefused", refusal))
-            return self._finish(outcome, None, generation, previous, {})
+            return self._finish(outcome, None, generation, previous, {}, now=now)
         view = self._attempt(
-            outcome, lambda: backups.observe(self.cluster, sora_deployment, previous, self.clock())
+            outcome, lambda: backup_view.observe(self.cluster, sora_deployment, previous, now)
         )
         holding = (
             view.restore.hold_down
             if view is not None
-            else (previous.get("restore") or {}).get("phase") in backups.HOLDING_PHASES
+            else (previous.get("restore") or {}).get("phase") in restore_sequence.HOLDING_PHASES
         )
         live = self._converge_all(
-            backups.held_down(sora_deployment) if holding else sora_deployment, outcome
+            restore_sequence.held_down(sora_deployment) if holding else sora_deployment,
+            outcome,
+            now,
         )
         if view is not None and view.restore.start_job is not None:
             request = view.restore.start_job
             self._attempt(outcome, partial(self._start_restore, sora_deployment, request, outcome))
-        return self._finish(outcome, sora_deployment, generation, previous, live, view=view)
+        return self._finish(
+            outcome, sora_deployment, generation, previous, live, now=now, view=view
+        )
 
     def _rollouts(
         self, sora_deployment: SoraDeployment, live: Mapping[ObjectRef, Any]
@@ -197,21 +206,21 @@ class Reconciler:
             outcome.changes.append(Change("Created", ref_of(job)))
 
     def _converge_all(
-        self, sora_deployment: SoraDeployment, outcome: Outcome
+        self, sora_deployment: SoraDeployment, outcome: Outcome, now: str
     ) -> dict[ObjectRef, Any]:
         self._attempt(outcome, lambda: self._ensure_secret(sora_deployment, outcome))
         self._attempt(outcome, lambda: self._ensure_admin_secret(sora_deployment, outcome))
         outcome.monitoring_kinds = self._monitoring_kinds(sora_deployment)
         state = desired_state(
             sora_deployment,
-            self._bounds(sora_deployment),
+            self._bounds(sora_deployment, now),
             outcome.monitoring_kinds,
-            self._feedback_bounds(sora_deployment),
+            self._feedback_bounds(sora_deployment, now),
         )
         live: dict[ObjectRef, Any] = {}
         for manifest in state.manifests:
             live[ref_of(manifest)] = self._attempt(
-                outcome, partial(self._converge, manifest, sora_deployment, outcome)
+                outcome, partial(self._converge, manifest, sora_deployment, outcome, now)
             )
         for ref in state.absent:
             self._attempt(outcome, partial(self._remove, ref, sora_deployment, outcome))
@@ -230,7 +239,11 @@ class Reconciler:
         return None
 
     def _converge(
-        self, manifest: Mapping[str, Any], sora_deployment: SoraDeployment, outcome: Outcome
+        self,
+        manifest: Mapping[str, Any],
+        sora_deployment: SoraDeployment,
+        outcome: Outcome,
+        now: str,
     ) -> dict[str, Any]:
         desired = fingerprinted(manifest)
         ref = ref_of(desired)
@@ -238,7 +251,7 @@ class Reconciler:
         if live is None:
             outcome.changes.append(Change("Created", ref))
             created = self.cluster.apply(desired)
-            floor = self._autoscaled_floor(ref, sora_deployment)
+            floor = self._autoscaled_floor(ref, sora_deployment, now)
             if self.handover is not None and floor is not None:
                 # Without replicas the API creates 1 pod; the HPA would raise it only after
                 # its first metrics, and Ready would count 1/1 meanwhile.
@@ -263,7 +276,9 @@ class Reconciler:
             return PROMETHEUS_OPERATOR_KINDS
         return self.cluster.served_kinds(monitoring.API_GROUP_VERSION) & PROMETHEUS_OPERATOR_KINDS
 
-    def _autoscaled_floor(self, ref: ObjectRef, sora_deployment: SoraDeployment) -> int | None:
+    def _autoscaled_floor(
+        self, ref: ObjectRef, sora_deployment: SoraDeployment, now: str
+    ) -> int | None:
         """The HPA's floor now, for a Deployment an HPA scales; None for any other object."""
         if ref.kind != "Deployment":
             return None
@@ -271,22 +286,18 @@ class Reconciler:
             ref.name == names.file_server(sora_deployment)
             and sora_deployment.file_server.autoscaled
         ):
-            return self._bounds(sora_deployment).min_replicas
+            return self._bounds(sora_deployment, now).min_replicas
         api = sora_deployment.feedback_api
         if ref.name == names.feedback_api(sora_deployment) and api.autoscaled:
-            return self._feedback_bounds(sora_deployment).min_replicas
+            return self._feedback_bounds(sora_deployment, now).min_replicas
         return None
 
-    def _bounds(self, sora_deployment: SoraDeployment) -> schedules.Bounds:
+    def _bounds(self, sora_deployment: SoraDeployment, now: str) -> schedules.Bounds:
         """The autoscaler's bounds at the clock's time: the window in force, derived anew."""
-        return schedules.bounds(
-            sora_deployment.file_server.autoscaling, schedules.parse_time(self.clock())
-        )
+        return schedules.bounds(sora_deployment.file_server.autoscaling, _moment(now))
 
-    def _feedback_bounds(self, sora_deployment: SoraDeployment) -> schedules.Bounds:
-        return schedules.bounds(
-            sora_deployment.feedback_api.autoscaling, schedules.parse_time(self.clock())
-        )
+    def _feedback_bounds(self, sora_deployment: SoraDeployment, now: str) -> schedules.Bounds:
+        return schedules.bounds(sora_deployment.feedback_api.autoscaling, _moment(now))
 
     def _remove(self, ref: ObjectRef, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
         live = self.cluster.get(ref)
@@ -358,7 +369,8 @@ class Reconciler:
         previous: Mapping[str, Any],
         live: Mapping[ObjectRef, Any],
         *,
-        view: backups.BackupView | None = None,
+        now: str,
+        view: backup_view.BackupView | None = None,
     ) -> Outcome:
         rollouts = self._rollouts(sora_deployment, live) if sora_deployment else []
         ingress = (
@@ -374,19 +386,19 @@ class Reconciler:
             rollouts=rollouts,
             problems=outcome.problems,
             previous=previous,
-            now=self.clock(),
+            now=now,
             ingress=ingress,
         )
         if sora_deployment is not None:
             outcome.status["autoscaling"] = schedules.status(
-                sora_deployment.file_server.autoscaling, self._bounds(sora_deployment)
+                sora_deployment.file_server.autoscaling, self._bounds(sora_deployment, now)
             )
             outcome.status["monitoring"] = monitoring.monitoring_status(
                 sora_deployment, outcome.monitoring_kinds
             )
             # The engine the pods now use: a later change of engine is checked against it.
             outcome.status["database"] = {"engine": sora_deployment.feedback_api.database.engine}
-        outcome.status = backups.extend_status(
+        outcome.status = backup_view.extend_status(
             outcome.status,
             sora_deployment,
             view,
@@ -395,10 +407,17 @@ class Reconciler:
                 item.label == "feedback API" and item.complete and item.wanted > 0
                 for item in rollouts
             ),
-            now=self.clock(),
+            now=now,
         )
         outcome.status_patch = platform_status.status_changes(previous, outcome.status)
         return outcome
+
+
+def _moment(now: str) -> datetime:
+    moment = parse_time(now)
+    if moment is None:
+        raise ValueError(f"the operator's clock gave {now!r}, not an RFC 3339 time")
+    return moment
 
 
 def _recorded_engine(previous: Mapping[str, Any]) -> str | None:

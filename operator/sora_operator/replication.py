@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sora_contract import layout
 from sora_operator.builders import labels
+from sora_operator.clock import parse_time
 
 Scrape = Callable[[str], str]  # URL -> the metrics page (raises OSError when unreachable)
 
@@ -68,13 +69,6 @@ def observe_replication(pods: Sequence[Mapping[str, Any]], scrape: Scrape) -> Re
         return Reading(name, {}, f"sidecar not reachable: {error}")
 
 
-def _time(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
 def replication_status(
     reading: Reading, previous: Mapping[str, Any] | None, now: datetime
 ) -> dict[str, Any]:
@@ -87,7 +81,7 @@ def replication_status(
         message = reading.error
     else:
         previous = previous or {}
-        measured_at_or_none = _time(previous.get("measuredAt"))
+        measured_at_or_none = parse_time(previous.get("measuredAt"))
         message = reading.error or "the sidecar has not measured the lag yet"
         if measured_at_or_none is None:
             return {"pod": reading.pod, "message": message}

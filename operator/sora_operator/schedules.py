@@ -64,11 +64,6 @@ def bounds(autoscaling: Autoscaling, now: datetime) -> Bounds:
     return Bounds(window.min_replicas, window.max_replicas, window, fired)
 
 
-def parse_time(text: str) -> datetime:
-    """The operator clock's ``2026-01-01T06:00:00Z`` as an aware datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def status(autoscaling: Autoscaling, current: Bounds) -> dict[str, Any] | None:
     """``status.autoscaling``: None (removed) while autoscaling is off."""
     if not autoscaling.enabled:

@@ -7,8 +7,9 @@ pulled, a crash loop, a failing probe), also kept per component in
 ``<component>.notReady``. ``Progressing``: a rollout is under way (or waiting for
 pods). ``Degraded``: the spec cannot be realised, or a rollout failed (passed its
 progress deadline, with the cause when known); the message says what to do.
-A condition's ``lastTransitionTime`` moves only when its status changes, so a
-converged reconcile computes the very status already stored, and writes nothing.
+A condition's ``lastTransitionTime`` moves only when its status changes
+(conditions.py), so a converged reconcile computes the very status already
+stored, and writes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Final
 
 from sora_contract import layout
 from sora_operator.builders import names
+from sora_operator.conditions import condition, find, with_transition_time
 from sora_operator.diagnosis import Cause
 from sora_operator.spec import SoraDeployment
 
@@ -93,11 +95,9 @@ def rollout(label: str, deployment: Mapping[str, Any] | None) -> Rollout:
 
 
 def _deadline_exceeded(status: Mapping[str, Any]) -> str | None:
-    for condition in status.get("conditions", []):
-        if condition.get("type") == "Progressing" and condition.get("reason") == (
-            "ProgressDeadlineExceeded"
-        ):
-            return str(condition.get("message", "the rollout exceeded its progress deadline"))
+    progressing = find(status.get("conditions"), "Progressing") or {}
+    if progressing.get("reason") == "ProgressDeadlineExceeded":
+        return str(progressing.get("message", "the rollout exceeded its progress deadline"))
     return None
 
 
@@ -113,14 +113,16 @@ def compute_status(
 ) -> dict[str, Any]:
     """The full status to store; ``previous`` keeps transition times and foreign fields."""
     by_label = {item.label: item for item in rollouts}
-    conditions = [
+    wanted = [
         _ready(rollouts, problems),
         _progressing(rollouts),
         _degraded(rollouts, problems),
     ]
     status: dict[str, Any] = {
         "observedGeneration": generation,
-        "conditions": _with_transition_times(conditions, previous, generation, now),
+        "conditions": [
+            with_transition_time(c, previous.get("conditions"), generation, now) for c in wanted
+        ],
     }
     if sora_deployment is not None:
         status["endpoints"] = _endpoints(sora_deployment, ingress)
@@ -136,16 +138,16 @@ def compute_status(
 def _ready(rollouts: Sequence[Rollout], problems: Sequence[Problem]) -> dict[str, str]:
     stopped = [item.label for item in rollouts if item.wanted == 0]
     if stopped:
-        return _condition("Ready", False, "ScaledToZero", f"{_join(stopped)} set to 0 replicas")
+        return condition("Ready", False, "ScaledToZero", f"{_join(stopped)} set to 0 replicas")
     waiting = [item for item in rollouts if not item.complete]
     if waiting:
         detail = "; ".join(item.waiting_detail() for item in waiting)
         causes = [item.cause for item in waiting if item.cause is not None]
         reason = causes[0].reason if causes else "ComponentsNotReady"
-        return _condition("Ready", False, reason, detail)
+        return condition("Ready", False, reason, detail)
     if problems and not rollouts:
-        return _condition("Ready", False, problems[0].reason, problems[0].message)
-    return _condition("Ready", True, "Available", "Every component serves the current spec")
+        return condition("Ready", False, problems[0].reason, problems[0].message)
+    return condition("Ready", True, "Available", "Every component serves the current spec")
 
 
 def _progressing(rollouts: Sequence[Rollout]) -> dict[str, str]:
@@ -155,19 +157,19 @@ def _progressing(rollouts: Sequence[Rollout]) -> dict[str, str]:
             f"{item.label}: {item.updated}/{item.wanted} updated, {item.available} available"
             for item in moving
         )
-        return _condition("Progressing", True, "RollingOut", detail)
-    return _condition("Progressing", False, "RolloutComplete", "No rollout in progress")
+        return condition("Progressing", True, "RollingOut", detail)
+    return condition("Progressing", False, "RolloutComplete", "No rollout in progress")
 
 
 def _degraded(rollouts: Sequence[Rollout], problems: Sequence[Problem]) -> dict[str, str]:
     if problems:
         reason = problems[0].reason
-        return _condition("Degraded", True, reason, " ".join(p.message for p in problems))
+        return condition("Degraded", True, reason, " ".join(p.message for p in problems))
     failed = [item for item in rollouts if item.failed_message]
     if failed:
         detail = "; ".join(_failure_detail(item) for item in failed)
-        return _condition("Degraded", True, "RolloutFailed", detail)
-    return _condition("Degraded", False, "AsExpected", "The spec is realised")
+        return condition("Degraded", True, "RolloutFailed", detail)
+    return condition("Degraded", False, "AsExpected", "The spec is realised")
 
 
 def _failure_detail(item: Rollout) -> str:
@@ -177,34 +179,6 @@ def _failure_detail(item: Rollout) -> str:
         f"{item.label}: {item.failed_message}. The pods' events (kubectl describe pod) "
         "show image or scheduling errors."
     )
-
-
-def _condition(kind: str, holds: bool, reason: str, message: str) -> dict[str, str]:
-    return {
-        "type": kind,
-        "status": "True" if holds else "False",
-        "reason": reason,
-        "message": message,
-    }
-
-
-def _with_transition_times(
-    conditions: list[dict[str, str]], previous: Mapping[str, Any], generation: int, now: str
-) -> list[dict[str, Any]]:
-    before = {c.get("type"): c for c in previous.get("conditions", []) if isinstance(c, Mapping)}
-    result = []
-    for condition in conditions:
-        old = before.get(condition["type"])
-        unchanged = old is not None and old.get("status") == condition["status"]
-        transition = old.get("lastTransitionTime") if unchanged and old else None
-        result.append(
-            {
-                **condition,
-                "observedGeneration": generation,
-                "lastTransitionTime": transition or now,
-            }
-        )
-    return result
 
 
 def _endpoints(

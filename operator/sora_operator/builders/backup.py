@@ -9,7 +9,7 @@ backup API, so the service keeps running.
 needed for "create, then prune only if create succeeded", and each step leaves
 its own JSON outcome in its own termination message (``BACKUP_RESULT_FILE``
 points at ``/dev/termination-log``). The operator reads them from the finished
-Job's pod (backups.py). ``concurrencyPolicy: Forbid`` keeps two backups from
+Job's pod (backups/health.py). ``concurrencyPolicy: Forbid`` keeps two backups from
 running at once; ``activeDeadlineSeconds`` makes a stuck backup fail instead of
 running forever; ``backoffLimit: 0``: a failed backup is reported, and the next
 schedule tries again.

@@ -1,7 +1,7 @@
 """The restore Job: ``sora-backup restore --from latest|KEY|replica [--to-time T]`` (pure).
 
 Only created once the feedback API is scaled to zero and no pod holds the
-volume (backups.py drives the sequence), so it needs no pod affinity: the
+volume (backups/restore.py drives the sequence), so it needs no pod affinity: the
 ReadWriteOnce volume is free to attach wherever the pod lands. The CLI
 verifies the backup before touching the database and keeps the current file as
 ``feedback.db.before-restore-<timestamp>``; a refused backup leaves the

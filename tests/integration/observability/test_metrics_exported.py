@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sora.fileserver.sample import create_sample_catalog
 from sora_contract.monitoring import alert_rules, dashboard, operator_alert_rules
-from sora_operator.backups import BackupTracker
+from sora_operator.backups.metrics import BackupTracker
 from sora_operator.metrics import OperatorMetrics
 from tests.plugins.s3 import S3_ENV
 from tests.support.processes import Service, free_port, program, running

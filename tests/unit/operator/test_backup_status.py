@@ -1,4 +1,5 @@
-"""Backup Job outcomes into status, BackupHealthy, Events, and the restore sequence (backups.py)."""
+"""Backup Job outcomes into status, BackupHealthy, Events, and the restore sequence
+(the sora_operator.backups package)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sora_operator import backups
-from sora_operator.backups import (
-    BackupTracker,
-    RestoreFacts,
-    backup_condition,
-    backup_events,
-    finish_restore,
-    last_backup,
-    restore_step,
-    schedule_interval,
-    volume_holders,
-)
+from sora_operator.backups.events import backup_events
+from sora_operator.backups.health import backup_condition, last_backup, schedule_interval
+from sora_operator.backups.jobs import JOB_NAME_LABEL
+from sora_operator.backups.metrics import BackupTracker
+from sora_operator.backups.restore import RestoreFacts, finish_restore, restore_step, volume_holders
+from sora_operator.clock import parse_time
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Reconciler
 from tests.unit.operator.conftest import FakeCluster
@@ -43,7 +38,7 @@ def pod(job_name: str, **messages: dict[str, Any]) -> dict[str, Any]:
         return {"name": name, "state": {"terminated": terminated}}
 
     return {
-        "metadata": {"name": f"{job_name}-abc", "labels": {backups.JOB_NAME_LABEL: job_name}},
+        "metadata": {"name": f"{job_name}-abc", "labels": {JOB_NAME_LABEL: job_name}},
         "status": {
             "initContainerStatuses": [status("create")],
             "containerStatuses": [status("prune")],
@@ -123,7 +118,7 @@ def test_schedule_interval() -> None:
 
 
 def _at(text: str) -> datetime:
-    parsed = backups.parse_time(text)
+    parsed = parse_time(text)
     assert parsed is not None
     return parsed
 

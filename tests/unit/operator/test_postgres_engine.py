@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sora_operator.backups import BY_DATABASE_REASON, backup_condition
+from sora_operator.backups.health import BY_DATABASE_REASON, backup_condition
 from sora_operator.builders import configmap, feedback, hpa, pdb
 from sora_operator.builders.desired import desired_state
 from sora_operator.objects import ObjectRef, ref_of

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sora_contract import layout
-from sora_operator.backups import RestoreFacts, finish_restore, restore_step
+from sora_operator.backups.restore import RestoreFacts, finish_restore, restore_step
 from sora_operator.builders.configmap import feedback_api_configmap
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.networkpolicies import feedback_api_policy

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sora_operator.autoscaling import Autoscaling, ScalingWindow
+from sora_operator.clock import parse_time
 from sora_operator.schedules import (
     Bounds,
     active_window,
     bounds,
     last_fired,
-    parse_time,
     status,
     window_change_message,
 )
@@ -157,10 +157,15 @@ def test_a_date_that_never_comes_never_fires() -> None:
 
 def test_the_operator_clock_text_parses_to_an_aware_utc_time() -> None:
     assert parse_time("2026-01-15T22:00:00Z") == utc(2026, 1, 15, 22, 0)
-    assert parse_time("2026-01-16T07:00:00+09:00").tzinfo == UTC
-    assert parse_time("2026-01-16T07:00:00+09:00") == datetime(
-        2026, 1, 16, 7, tzinfo=ZoneInfo("Asia/Tokyo")
-    )
+    tokyo = parse_time("2026-01-16T07:00:00+09:00")
+    assert tokyo is not None
+    assert tokyo.tzinfo == UTC
+    assert tokyo == datetime(2026, 1, 16, 7, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def test_a_missing_or_malformed_status_time_parses_to_none() -> None:
+    assert [parse_time(v) for v in (None, "", "yesterday", 1767225600)] == [None] * 4
+    assert parse_time("2026-01-15T22:00:00") == utc(2026, 1, 15, 22, 0)  # naive: UTC
 
 
 def test_status_shows_the_active_window_and_its_bounds() -> None:
