@@ -1,7 +1,7 @@
 """The operator on the local control plane: time to Ready, converging 100, quiet steady state.
 
 Starts its own control plane (etcd, kube-apiserver, controller manager,
-scheduler and kwok nodes; tests/support/controlplane.py) unless
+scheduler and kwok nodes; tests/support/controlplane/) unless
 ``SORA_TEST_KUBECONFIG`` names a running one, then runs ``sora-operator`` as a
 real process with exactly its RBAC, leader election on, and measures:
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on loopback, no Docker: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok (simulated nodes) — the same one the
-# integration tests use (tests/support/controlplane.py), with the same volume provisioner
+# integration tests use (tests/support/controlplane/), with the same volume provisioner
 # (tests/support/volumes.py: claims bind). See docs/testing.md.
 #
 #   hack/cluster.sh up            start it (idempotent); prints `export KUBECONFIG=...`

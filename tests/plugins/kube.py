@@ -3,7 +3,7 @@
 Fixtures:
 
 * ``kube_cluster`` (session): starts etcd, kube-apiserver, kube-controller-manager,
-  kube-scheduler and kwok on loopback (see ``tests/support/controlplane.py``) the first
+  kube-scheduler and kwok on loopback (see ``tests/support/controlplane/``) the first
   time a test requests it, and stops them at the end of the session. It yields a
   :class:`KubeCluster` with ``kubeconfig``, ``kubectl(*args)``, ``helm(*args)`` and
   ``api_client()``.

@@ -4,7 +4,7 @@ No container registry answers on the machines this project is built on, so the n
 image is put together the way kind's own builder does it (``kind build node-image``),
 from parts built here: a Debian root file system (mmdebstrap) with Debian's containerd,
 runc and CNI plugins, kind's ``images/base`` files from the ``sigs.k8s.io/kind`` Go
-module, the Kubernetes binaries built by tests/support/controlplane.py, and the images
+module, the Kubernetes binaries built by tests/support/controlplane/, and the images
 kubeadm asks for (kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy,
 etcd, CoreDNS, pause) plus the CNI (tests/support/kind/sora-cni.sh), local-path
 storage and metrics-server, each a small image over ``sora/debian``. They are imported
@@ -177,12 +177,12 @@ def metrics_server_manifest(kustomized: str, image: str) -> str:
 
 
 def _kind_module_dir() -> Path:
-    info = cp._download(cp.find_go(), "sigs.k8s.io/kind", cp.KIND_VERSION, cp._go_env())
+    info = cp.download_module(cp.find_go(), "sigs.k8s.io/kind", cp.KIND_VERSION, cp.go_env())
     return Path(info["Dir"])
 
 
 def _module_dir(module: str, version: str) -> Path:
-    return Path(cp._download(cp.find_go(), module, version, cp._go_env())["Dir"])
+    return Path(cp.download_module(cp.find_go(), module, version, cp.go_env())["Dir"])
 
 
 def _tree(root: Path) -> dict[str, Path]:

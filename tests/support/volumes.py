@@ -1,6 +1,6 @@
 """Volumes for the local control plane: StorageClasses and a provisioner that binds claims.
 
-The control plane (controlplane.py) has no storage driver, and a pod whose claim is
+The control plane (tests/support/controlplane/) has no storage driver, and a pod whose claim is
 unbound is never scheduled. :class:`VolumeProvisioner` plays a cloud's dynamic
 provisioner: it installs the StorageClasses in :data:`STORAGE_CLASSES` (``standard``
 the default, as on kind; ``gp3``, the class the EKS examples name) and binds every

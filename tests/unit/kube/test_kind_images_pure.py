@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from tests.support import controlplane as cp
-from tests.support import images, kindnode
+from tests.support import images, kind_cluster, kindnode
 
 
 def test_content_hash_changes_with_any_part_and_with_part_boundaries() -> None:
@@ -55,9 +55,11 @@ def test_mmdebstrap_writes_a_minbase_tarball_to_stdout() -> None:
     assert args[-3:] == [images.DEBIAN_SUITE, "-", images.DEBIAN_MIRROR]
 
 
-def test_cluster_has_a_control_plane_and_a_worker_and_kubelets_accept_cgroup_v1() -> None:
+def test_cluster_has_a_control_plane_and_two_workers_and_kubelets_accept_cgroup_v1() -> None:
     config = kindnode.cluster_config(upstream=True)
-    assert [n["role"] for n in config["nodes"]] == ["control-plane", "worker"]
+    assert [n["role"] for n in config["nodes"]] == ["control-plane", "worker", "worker"]
+    # kind's names for them, which the tests address nodes by
+    assert kind_cluster.workers("sora-e2e") == ["sora-e2e-worker", "sora-e2e-worker2"]
     patches = [yaml.safe_load(p) for p in config["kubeadmConfigPatches"]]
     assert {"kind": "KubeletConfiguration", "failCgroupV1": False} in patches
     assert all(p["kind"] != "ClusterConfiguration" for p in patches)
