@@ -22,7 +22,7 @@ from sora.fileserver.settings import Settings as FileServerSettings
 from sora_contract.settings import Env
 from sora_operator.builders.desired import desired_state
 from sora_operator.spec import SoraDeployment
-from tests.unit.operator.factories import sora
+from tests.unit.operator.factories import make_sora_deployment
 
 SECRET_VALUE = "Zq8vN3kW1xT7pL5rB9mC2yH6"  # strong enough for every secret check
 S3_CATALOG = {"type": "s3", "s3": {"bucket": "cat", "prefix": "c/", "region": "eu-west-1"}}
@@ -47,9 +47,9 @@ class RecordingEnv(Env):
 
 def _platforms() -> dict[str, SoraDeployment]:
     platforms = {
-        "dev": sora("dev"),
-        "prod": sora("prod"),
-        "prod-s3": sora("prod", fileServer={"storage": S3_CATALOG}),
+        "dev": make_sora_deployment("dev"),
+        "prod": make_sora_deployment("prod"),
+        "prod-s3": make_sora_deployment("prod", fileServer={"storage": S3_CATALOG}),
     }
     return {name: replace(p, admin=replace(p.admin, enabled=True)) for name, p in platforms.items()}
 

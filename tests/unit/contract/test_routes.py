@@ -8,7 +8,7 @@ import pytest
 
 from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 from sora_operator.builders.ingress import ingress
-from tests.unit.operator.factories import sora
+from tests.unit.operator.factories import make_sora_deployment
 
 # Paths on both sides of every rule's edge: prefixes, their extensions, near misses.
 PATHS = (
@@ -61,7 +61,7 @@ def _alb_service_for(manifest: dict[str, Any], path: str) -> str | None:
 
 @pytest.mark.parametrize("path", PATHS)
 def test_the_gateway_routes_every_path_as_the_alb_does(path: str) -> None:
-    manifest = ingress(sora("dev", admin={"enabled": True}))
+    manifest = ingress(make_sora_deployment("dev", admin={"enabled": True}))
     assert manifest is not None
     assert service_for(path) == _alb_service_for(manifest, path)
 

@@ -34,7 +34,7 @@ def body(
     }
 
 
-def sora(environment: str = "dev", **sections: Any) -> SoraDeployment:
+def make_sora_deployment(environment: str = "dev", **sections: Any) -> SoraDeployment:
     return parse(body({"environment": environment, **sections}), IMAGE)
 
 

@@ -19,7 +19,7 @@ from sora_operator.reconcile import Reconciler, random_admin_secret_values, rand
 from sora_operator.spec import SoraDeployment, SpecError
 from sora_operator.status import compute_status, rollout
 from tests.unit.operator.conftest import FakeCluster
-from tests.unit.operator.factories import body, container, env_value, pod_spec, sora
+from tests.unit.operator.factories import body, container, env_value, make_sora_deployment, pod_spec
 
 NAMESPACE = "sora-prod"
 ADMIN = {"enabled": True}
@@ -34,7 +34,7 @@ ADMIN_SECRET = ObjectRef("Secret", NAMESPACE, "shop-admin-secrets")
 
 
 def _with_admin(environment: str = "dev", **admin: Any) -> SoraDeployment:
-    return sora(environment, admin={"enabled": True, **admin})
+    return make_sora_deployment(environment, admin={"enabled": True, **admin})
 
 
 def _deployment(platform: SoraDeployment) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def _routes(platform: SoraDeployment) -> list[tuple[str, str, str]]:
 
 
 def test_admin_is_off_unless_asked_for() -> None:
-    assert sora("prod").admin.enabled is False
+    assert make_sora_deployment("prod").admin.enabled is False
 
 
 def test_admin_defaults_to_one_replica_and_its_own_secret() -> None:
@@ -85,14 +85,14 @@ def test_admin_source_cidrs_need_an_alb() -> None:
     spec = {"className": "nginx"}
     admin = {**ADMIN, "ingress": {"sourceCidrs": ["203.0.113.0/24"]}}
     with pytest.raises(SpecError, match=r"sourceCidrs needs ingress\.className alb"):
-        sora("dev", ingress=spec, admin=admin)
+        make_sora_deployment("dev", ingress=spec, admin=admin)
 
 
 # -- Deployment -----------------------------------------------------------------------
 
 
 def test_disabled_admin_builds_no_deployment() -> None:
-    assert admin_deployment(sora("dev")) is None
+    assert admin_deployment(make_sora_deployment("dev")) is None
 
 
 def test_admin_runs_sora_admin_on_port_3002() -> None:
@@ -163,7 +163,7 @@ def test_admin_pods_roll_when_their_settings_change() -> None:
         template = _deployment(platform)["spec"]["template"]
         return str(template["metadata"]["annotations"]["sora.example.com/config-checksum"])
 
-    moved = sora("dev", admin=ADMIN, ingress={"sourceCidrs": ["10.0.0.0/24"]})
+    moved = make_sora_deployment("dev", admin=ADMIN, ingress={"sourceCidrs": ["10.0.0.0/24"]})
     assert checksum(_with_admin()) != checksum(moved)
 
 
@@ -179,7 +179,7 @@ def test_admin_service_exposes_port_3002_by_name() -> None:
 
 
 def test_disabled_admin_builds_no_service_account_service_or_policy() -> None:
-    platform = sora("dev")
+    platform = make_sora_deployment("dev")
     assert services.admin_service(platform) is None
     assert serviceaccounts.admin_service_account(platform) is None
     assert networkpolicies.admin_policy(platform) is None
@@ -195,7 +195,7 @@ def _peers(platform: SoraDeployment) -> list[dict[str, Any]] | None:
 
 
 def test_routed_admin_admits_the_load_balancer_like_the_other_services() -> None:
-    platform = sora("dev", admin=ADMIN, ingress={"sourceCidrs": ["10.0.0.0/24"]})
+    platform = make_sora_deployment("dev", admin=ADMIN, ingress={"sourceCidrs": ["10.0.0.0/24"]})
     assert _peers(platform) == [
         {
             "podSelector": {
@@ -210,7 +210,7 @@ def test_routed_admin_admits_the_load_balancer_like_the_other_services() -> None
 
 
 def test_unrouted_admin_admits_no_load_balancer() -> None:
-    platform = sora("dev", admin={**ADMIN, "ingress": {"enabled": False}})
+    platform = make_sora_deployment("dev", admin={**ADMIN, "ingress": {"enabled": False}})
     peers = _peers(platform)
     assert peers is not None
     assert not any("ipBlock" in peer for peer in peers)
@@ -222,11 +222,11 @@ def test_unrouted_admin_admits_no_load_balancer() -> None:
 def test_admin_route_comes_last_after_the_seeds_routes_on_an_alb() -> None:
     routes = _routes(_with_admin())
     assert routes[-1] == ("/admin*", "ImplementationSpecific", "shop-admin")
-    assert routes[:-1] == _routes(sora("dev"))
+    assert routes[:-1] == _routes(make_sora_deployment("dev"))
 
 
 def test_admin_route_is_a_prefix_path_for_other_ingress_classes() -> None:
-    routes = _routes(sora("dev", admin=ADMIN, ingress={"className": "nginx"}))
+    routes = _routes(make_sora_deployment("dev", admin=ADMIN, ingress={"className": "nginx"}))
     assert routes[-1] == ("/admin", "Prefix", "shop-admin")
 
 
@@ -234,7 +234,7 @@ def test_admin_route_is_a_prefix_path_for_other_ingress_classes() -> None:
     "admin", [{}, {"enabled": False}, {"enabled": True, "ingress": {"enabled": False}}]
 )
 def test_admin_is_not_routed_unless_enabled_and_routed(admin: dict[str, Any]) -> None:
-    routes = _routes(sora("dev", admin=admin))
+    routes = _routes(make_sora_deployment("dev", admin=admin))
     assert not any(path.startswith("/admin") for path, _, _ in routes)
 
 
@@ -262,7 +262,7 @@ def test_enabled_admin_adds_its_four_children_none_absent() -> None:
 
 
 def test_disabled_admin_lists_its_children_as_absent() -> None:
-    assert set(desired_state(sora("dev")).absent) >= ADMIN_REFS
+    assert set(desired_state(make_sora_deployment("dev")).absent) >= ADMIN_REFS
 
 
 def test_admin_account_comes_before_the_pods_that_use_it() -> None:
@@ -333,7 +333,7 @@ def test_an_available_admin_panel_is_reported_with_its_counts() -> None:
 
 
 def test_a_disabled_admin_panel_removes_its_counts_from_the_status() -> None:
-    status = _status(sora("dev"), admin_ready=False)
+    status = _status(make_sora_deployment("dev"), admin_ready=False)
     assert status["admin"] is None
     assert "admin" not in status["endpoints"]
 

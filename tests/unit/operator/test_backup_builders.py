@@ -17,13 +17,13 @@ from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.restore import job_name, restore_job
 from sora_operator.objects import ref_of
 from sora_operator.spec import Restore, SpecError
-from tests.unit.operator.factories import sora
+from tests.unit.operator.factories import make_sora_deployment
 
 BUCKET = {"enabled": True, "bucket": "shop-backups"}
 
 
 def _cronjob(**backup: Any) -> dict[str, Any]:
-    manifest = backup_cronjob(sora("prod", backup={**BUCKET, **backup}))
+    manifest = backup_cronjob(make_sora_deployment("prod", backup={**BUCKET, **backup}))
     assert manifest is not None
     return manifest
 
@@ -38,7 +38,7 @@ def _env(container: dict[str, Any]) -> dict[str, str]:
 
 
 def test_backup_defaults_follow_the_environment() -> None:
-    backup = sora("staging", backup={"enabled": True, "bucket": "b"}).backup
+    backup = make_sora_deployment("staging", backup={"enabled": True, "bucket": "b"}).backup
     assert backup.schedule == "0 3 * * *"
     assert backup.retention_days == 30
     assert backup.prefix == "database/staging/"
@@ -48,18 +48,18 @@ def test_backup_defaults_follow_the_environment() -> None:
 
 def test_enabled_backups_need_a_bucket() -> None:
     with pytest.raises(SpecError, match=r"backup\.bucket"):
-        sora("dev", backup={"enabled": True})
+        make_sora_deployment("dev", backup={"enabled": True})
 
 
 def test_a_restore_request_needs_a_bucket() -> None:
     with pytest.raises(SpecError, match=r"backup\.bucket"):
-        sora("dev", restore={"requestId": "r1"})
-    parsed = sora("dev", backup={"bucket": "b"}, restore={"requestId": "r1"})
+        make_sora_deployment("dev", restore={"requestId": "r1"})
+    parsed = make_sora_deployment("dev", backup={"bucket": "b"}, restore={"requestId": "r1"})
     assert parsed.restore == Restore("r1", "latest")
 
 
 def test_no_cronjob_nor_account_without_backups() -> None:
-    plain = sora("prod")
+    plain = make_sora_deployment("prod")
     assert backup_cronjob(plain) is None
     assert backup_service_account(plain) is None
     kinds = {ref_of(m).kind for m in desired_state(plain).manifests}
@@ -67,7 +67,7 @@ def test_no_cronjob_nor_account_without_backups() -> None:
 
 
 def test_the_cronjob_is_part_of_the_desired_state_when_enabled() -> None:
-    refs = {ref_of(m) for m in desired_state(sora("prod", backup=BUCKET)).manifests}
+    refs = {ref_of(m) for m in desired_state(make_sora_deployment("prod", backup=BUCKET)).manifests}
     names = {(ref.kind, ref.name) for ref in refs}
     assert ("CronJob", "shop-backup") in names
     assert ("ServiceAccount", "shop-backup") in names
@@ -90,7 +90,7 @@ def test_the_backup_pod_lands_next_to_the_feedback_api() -> None:
     term = _pod(_cronjob())["affinity"]["podAffinity"][
         "requiredDuringSchedulingIgnoredDuringExecution"
     ][0]
-    feedback = feedback_api_deployment(sora("prod"), "x")
+    feedback = feedback_api_deployment(make_sora_deployment("prod"), "x")
     assert term["labelSelector"]["matchLabels"] == feedback["spec"]["selector"]["matchLabels"]
     assert term["topologyKey"] == "kubernetes.io/hostname"
 
@@ -109,7 +109,9 @@ def test_create_runs_first_then_prune_each_with_its_termination_message() -> Non
 
 def test_the_backup_mounts_the_feedback_api_database_volume() -> None:
     pod = _pod(_cronjob())
-    feedback = feedback_api_deployment(sora("prod"), "x")["spec"]["template"]["spec"]
+    feedback = feedback_api_deployment(make_sora_deployment("prod"), "x")["spec"]["template"][
+        "spec"
+    ]
     database = next(v for v in pod["volumes"] if v["name"] == "database")
     assert database in feedback["volumes"]
     for container in (*pod["initContainers"], *pod["containers"]):
@@ -153,7 +155,9 @@ def test_backup_settings_reach_the_cli() -> None:
 
 def test_irsa_annotations_go_on_the_backup_account_only() -> None:
     role = {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/backup"}
-    parsed = sora("prod", backup={**BUCKET, "serviceAccount": {"annotations": role}})
+    parsed = make_sora_deployment(
+        "prod", backup={**BUCKET, "serviceAccount": {"annotations": role}}
+    )
     account = backup_service_account(parsed)
     assert account is not None
     assert account["metadata"]["annotations"] == role
@@ -174,11 +178,11 @@ def test_cronjob_labels_let_the_operator_find_its_jobs() -> None:
     assert labels["app.kubernetes.io/managed-by"] == "sora-operator"
     assert labels["app.kubernetes.io/instance"] == "shop"
     assert labels["app.kubernetes.io/component"] == "backup"
-    assert cronjob_name(sora("prod")) == "shop-backup"
+    assert cronjob_name(make_sora_deployment("prod")) == "shop-backup"
 
 
 def test_the_restore_job_runs_the_cli_without_affinity() -> None:
-    parsed = sora("prod", backup=BUCKET)
+    parsed = make_sora_deployment("prod", backup=BUCKET)
     job = restore_job(parsed, Restore("ticket-42", "database/prod/shop-feedback-x.db.gz"))
     pod = job["spec"]["template"]["spec"]
     [container] = pod["containers"]
@@ -196,7 +200,7 @@ def test_the_restore_job_runs_the_cli_without_affinity() -> None:
 
 
 def test_restore_job_names_differ_by_request_and_stay_short() -> None:
-    parsed = sora("prod", backup=BUCKET)
+    parsed = make_sora_deployment("prod", backup=BUCKET)
     first, second = job_name(parsed, "a"), job_name(parsed, "b")
     assert first != second
     assert len(job_name(parsed, "x" * 128)) <= 63

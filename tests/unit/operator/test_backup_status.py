@@ -17,7 +17,7 @@ from sora_operator.clock import parse_time
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Reconciler
 from tests.unit.operator.conftest import FakeCluster
-from tests.unit.operator.factories import IMAGE, body, sora
+from tests.unit.operator.factories import IMAGE, body, make_sora_deployment
 
 NOW = "2026-11-28T04:00:00Z"
 BACKUP = {"enabled": True, "bucket": "shop-backups"}
@@ -125,14 +125,14 @@ def _at(text: str) -> datetime:
 
 def test_backup_healthy_after_a_recent_success() -> None:
     entry = {"result": "success", "key": "k", "lastSuccessTime": "2026-11-28T03:00:00Z"}
-    condition = backup_condition(sora("prod", backup=BACKUP), entry, None, _at(NOW))
+    condition = backup_condition(make_sora_deployment("prod", backup=BACKUP), entry, None, _at(NOW))
     assert condition is not None
     assert condition["status"] == "True"
 
 
 def test_backup_unhealthy_when_the_last_one_failed() -> None:
     entry = {"result": "failed", "message": "boom", "lastSuccessTime": "2026-11-28T02:00:00Z"}
-    condition = backup_condition(sora("prod", backup=BACKUP), entry, None, _at(NOW))
+    condition = backup_condition(make_sora_deployment("prod", backup=BACKUP), entry, None, _at(NOW))
     assert condition is not None
     assert (condition["status"], condition["reason"]) == ("False", "BackupFailed")
     assert "boom" in condition["message"]
@@ -140,31 +140,31 @@ def test_backup_unhealthy_when_the_last_one_failed() -> None:
 
 def test_backup_unhealthy_when_none_succeeded_within_twice_the_interval() -> None:
     entry = {"result": "success", "lastSuccessTime": "2026-11-26T02:00:00Z"}
-    condition = backup_condition(sora("prod", backup=BACKUP), entry, None, _at(NOW))
+    condition = backup_condition(make_sora_deployment("prod", backup=BACKUP), entry, None, _at(NOW))
     assert condition is not None
     assert (condition["status"], condition["reason"]) == ("False", "BackupOverdue")
     cronjob = {"metadata": {"creationTimestamp": "2026-11-25T00:00:00Z"}}
-    never = backup_condition(sora("prod", backup=BACKUP), None, cronjob, _at(NOW))
+    never = backup_condition(make_sora_deployment("prod", backup=BACKUP), None, cronjob, _at(NOW))
     assert never is not None
     assert (never["status"], never["reason"]) == ("False", "NoBackup")
     young = {"metadata": {"creationTimestamp": "2026-11-28T00:00:00Z"}}
-    waiting = backup_condition(sora("prod", backup=BACKUP), None, young, _at(NOW))
+    waiting = backup_condition(make_sora_deployment("prod", backup=BACKUP), None, young, _at(NOW))
     assert waiting is not None
     assert waiting["status"] == "Unknown"
 
 
 def test_no_condition_without_backups() -> None:
-    assert backup_condition(sora("prod"), None, None, _at(NOW)) is None
+    assert backup_condition(make_sora_deployment("prod"), None, None, _at(NOW)) is None
 
 
 def test_a_bucket_alone_turns_backups_on() -> None:
     """The documented Terraform path names a bucket and nothing else."""
-    assert sora("prod", backup={"bucket": "shop-backups"}).backup.enabled
-    assert not sora("prod", backup={"schedule": "0 4 * * *"}).backup.enabled
+    assert make_sora_deployment("prod", backup={"bucket": "shop-backups"}).backup.enabled
+    assert not make_sora_deployment("prod", backup={"schedule": "0 4 * * *"}).backup.enabled
 
 
 def test_switching_backups_off_with_a_bucket_is_a_warning() -> None:
-    off = sora("prod", backup={"bucket": "shop-backups", "enabled": False})
+    off = make_sora_deployment("prod", backup={"bucket": "shop-backups", "enabled": False})
     assert not off.backup.enabled
     condition = backup_condition(off, None, None, _at(NOW))
     assert condition is not None
@@ -262,7 +262,9 @@ def test_volume_holders_are_unfinished_pods_with_the_claim() -> None:
 
 # -- the restore sequence, step by step ---------------------------------------------------
 
-RESTORING = sora("prod", backup=BACKUP, restore={"requestId": "r1", "from": "latest"})
+RESTORING = make_sora_deployment(
+    "prod", backup=BACKUP, restore={"requestId": "r1", "from": "latest"}
+)
 
 
 def test_a_new_request_scales_down_and_waits_for_the_volume() -> None:

@@ -19,7 +19,7 @@ from sora_operator.reconcile import Reconciler
 from sora_operator.schedules import Bounds
 from sora_operator.spec import SpecError
 from tests.unit.operator.conftest import FakeCluster
-from tests.unit.operator.factories import IMAGE, body, crd_schema, sora
+from tests.unit.operator.factories import IMAGE, body, crd_schema, make_sora_deployment
 
 HPA = ObjectRef("HorizontalPodAutoscaler", "sora-prod", "shop-file-server")
 DEPLOYMENT = ObjectRef("Deployment", "sora-prod", "shop-file-server")
@@ -42,12 +42,14 @@ SEED_SCHEDULES = [
 
 
 def autoscaled(environment: str = "prod", **autoscaling: Any) -> Any:
-    return sora(environment, fileServer={"autoscaling": {"enabled": True, **autoscaling}})
+    return make_sora_deployment(
+        environment, fileServer={"autoscaling": {"enabled": True, **autoscaling}}
+    )
 
 
 def fixed(environment: str = "prod") -> Any:
     """A file server with autoscaling turned off (it is on by default)."""
-    return sora(environment, fileServer={"autoscaling": {"enabled": False}})
+    return make_sora_deployment(environment, fileServer={"autoscaling": {"enabled": False}})
 
 
 def built(environment: str = "prod", bounds: Bounds | None = None, **autoscaling: Any) -> Any:
@@ -94,19 +96,21 @@ def test_defaults_are_the_seeds_targets_and_cooldowns() -> None:
 def test_the_file_server_autoscales_without_any_values(
     environment: str, expected: tuple[int, int]
 ) -> None:
-    scaling = sora(environment).file_server.autoscaling
+    scaling = make_sora_deployment(environment).file_server.autoscaling
     assert scaling.enabled
     assert (scaling.min_replicas, scaling.max_replicas) == expected
-    assert hpa.file_server_autoscaler(sora(environment), Bounds(*expected)) is not None
+    assert (
+        hpa.file_server_autoscaler(make_sora_deployment(environment), Bounds(*expected)) is not None
+    )
 
 
 def test_prod_shrinks_at_night_by_default_and_other_environments_do_not() -> None:
-    assert sora("prod").file_server.autoscaling.windows == (
+    assert make_sora_deployment("prod").file_server.autoscaling.windows == (
         ScalingWindow("night", "0 22 * * 1-5", 1, 5, "UTC"),
         ScalingWindow("day", "0 6 * * *", 2, 10, "UTC"),
     )
-    assert sora("dev").file_server.autoscaling.windows == ()
-    assert sora("staging").file_server.autoscaling.windows == ()
+    assert make_sora_deployment("dev").file_server.autoscaling.windows == ()
+    assert make_sora_deployment("staging").file_server.autoscaling.windows == ()
 
 
 def test_an_empty_schedule_list_turns_the_prod_windows_off() -> None:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from sora_operator.builders.ingress import ingress
-from tests.unit.operator.factories import sora
+from tests.unit.operator.factories import make_sora_deployment
 
 ALB = "alb.ingress.kubernetes.io"
 CERT = "arn:aws:acm:ap-northeast-1:123456789012:certificate/0a1b2c3d"
@@ -18,14 +18,14 @@ def _routes(manifest: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _annotations(**ingress_spec: Any) -> dict[str, str]:
-    manifest = ingress(sora("dev", ingress=ingress_spec))
+    manifest = ingress(make_sora_deployment("dev", ingress=ingress_spec))
     assert manifest is not None
     annotations: dict[str, str] = manifest["metadata"]["annotations"]
     return annotations
 
 
 def test_alb_routes_are_the_seeds_path_patterns_in_rule_order() -> None:
-    manifest = ingress(sora("dev"))
+    manifest = ingress(make_sora_deployment("dev"))
     assert manifest is not None
     assert _routes(manifest) == [
         ("/api/extensions*", "ImplementationSpecific", "shop-file-server"),
@@ -38,7 +38,7 @@ def test_alb_routes_are_the_seeds_path_patterns_in_rule_order() -> None:
 
 
 def test_other_ingress_classes_get_prefix_paths_without_alb_annotations() -> None:
-    manifest = ingress(sora("dev", ingress={"className": "nginx"}))
+    manifest = ingress(make_sora_deployment("dev", ingress={"className": "nginx"}))
     assert manifest is not None
     assert {route[1] for route in _routes(manifest)} == {"Prefix"}
     assert not any(key.startswith(ALB) for key in manifest["metadata"].get("annotations", {}))
@@ -61,7 +61,7 @@ def test_alb_health_check_timings_are_the_seeds() -> None:
 
 
 def test_unmatched_requests_get_a_fixed_json_404() -> None:
-    manifest = ingress(sora("dev"))
+    manifest = ingress(make_sora_deployment("dev"))
     assert manifest is not None
     backend = manifest["spec"]["defaultBackend"]["service"]
     action = json.loads(manifest["metadata"]["annotations"][f"{ALB}/actions.{backend['name']}"])
@@ -85,7 +85,7 @@ def test_a_certificate_adds_https_and_redirects_http_to_it() -> None:
 
 
 def test_host_is_set_on_the_rule() -> None:
-    manifest = ingress(sora("dev", ingress={"host": "sora.example.com"}))
+    manifest = ingress(make_sora_deployment("dev", ingress={"host": "sora.example.com"}))
     assert manifest is not None
     assert manifest["spec"]["rules"][0]["host"] == "sora.example.com"
 
@@ -96,7 +96,7 @@ def test_extra_annotations_override_the_operators() -> None:
 
 
 def test_prod_albs_are_protected_from_deletion_like_the_seeds() -> None:
-    manifest = ingress(sora("prod"))
+    manifest = ingress(make_sora_deployment("prod"))
     assert manifest is not None
     attributes = manifest["metadata"]["annotations"][f"{ALB}/load-balancer-attributes"]
     assert attributes == "deletion_protection.enabled=true"
@@ -107,10 +107,10 @@ def test_dev_albs_are_not_deletion_protected() -> None:
 
 
 def test_disabled_ingress_builds_nothing() -> None:
-    assert ingress(sora("dev", ingress={"enabled": False})) is None
+    assert ingress(make_sora_deployment("dev", ingress={"enabled": False})) is None
 
 
 def test_admin_path_is_not_routed_while_the_admin_panel_is_off() -> None:
-    manifest = ingress(sora("dev"))
+    manifest = ingress(make_sora_deployment("dev"))
     assert manifest is not None
     assert not any(path.startswith("/admin") for path, _, _ in _routes(manifest))

@@ -15,7 +15,7 @@ from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.reconcile import Reconciler
 from sora_operator.spec import SoraDeployment, parse
 from tests.unit.operator.conftest import FakeCluster
-from tests.unit.operator.factories import IMAGE, body, sora
+from tests.unit.operator.factories import IMAGE, body, make_sora_deployment
 
 ALL_ON = {
     "serviceMonitors": {"enabled": True, "interval": "15s", "scrapeTimeout": "5s"},
@@ -32,7 +32,7 @@ DASHBOARD = ObjectRef("ConfigMap", "sora-prod", "shop-dashboard")
 
 
 def test_everything_is_off_by_default() -> None:
-    parsed = sora("prod")
+    parsed = make_sora_deployment("prod")
     assert monitoring.service_monitors(parsed) == []
     assert monitoring.prometheus_rule(parsed) is None
     assert monitoring.dashboard_configmap(parsed) is None
@@ -41,7 +41,7 @@ def test_everything_is_off_by_default() -> None:
 
 
 def test_a_service_monitor_selects_its_service_and_scrapes_metrics() -> None:
-    parsed = sora("prod", monitoring=ALL_ON)
+    parsed = make_sora_deployment("prod", monitoring=ALL_ON)
     monitors = {m["metadata"]["name"]: m for m in monitoring.service_monitors(parsed)}
     service = services.file_server_service(parsed)
     monitor = monitors["shop-file-server"]
@@ -61,7 +61,7 @@ def test_a_service_monitor_selects_its_service_and_scrapes_metrics() -> None:
 
 def test_the_admin_panel_is_scraped_only_while_it_runs() -> None:
     def monitored(admin: dict[str, Any]) -> set[str]:
-        parsed = sora("prod", monitoring=ALL_ON, admin=admin)
+        parsed = make_sora_deployment("prod", monitoring=ALL_ON, admin=admin)
         return {m["metadata"]["name"] for m in monitoring.service_monitors(parsed)}
 
     assert "shop-admin" in monitored({"enabled": True})
@@ -69,7 +69,7 @@ def test_the_admin_panel_is_scraped_only_while_it_runs() -> None:
 
 
 def test_extra_labels_never_replace_the_operators_own() -> None:
-    parsed = sora(
+    parsed = make_sora_deployment(
         "prod",
         monitoring={
             **ALL_ON,
@@ -82,7 +82,7 @@ def test_extra_labels_never_replace_the_operators_own() -> None:
 
 
 def test_the_rule_is_the_platform_rules_scoped_to_this_soradeployment() -> None:
-    rule = monitoring.prometheus_rule(sora("prod", monitoring=ALL_ON))
+    rule = monitoring.prometheus_rule(make_sora_deployment("prod", monitoring=ALL_ON))
     assert rule is not None
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
     assert rule["metadata"]["name"] == "shop"
@@ -91,7 +91,7 @@ def test_the_rule_is_the_platform_rules_scoped_to_this_soradeployment() -> None:
 
 
 def test_the_dashboard_configmap_is_labelled_for_the_sidecar() -> None:
-    configmap = monitoring.dashboard_configmap(sora("prod", monitoring=ALL_ON))
+    configmap = monitoring.dashboard_configmap(make_sora_deployment("prod", monitoring=ALL_ON))
     assert configmap is not None
     assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert configmap["metadata"]["annotations"] == {"grafana_folder": "Sora"}
@@ -119,7 +119,7 @@ def parse_named(name: str, namespace: str) -> SoraDeployment:
 
 
 def test_without_the_prometheus_operator_its_kinds_are_left_out_entirely() -> None:
-    parsed = sora("prod", monitoring=ALL_ON)
+    parsed = make_sora_deployment("prod", monitoring=ALL_ON)
     with_crds = desired_state(parsed)
     without = desired_state(parsed, served=frozenset())
     assert {ref_of(m) for m in with_crds.manifests} >= MONITORING_REFS
@@ -130,7 +130,7 @@ def test_without_the_prometheus_operator_its_kinds_are_left_out_entirely() -> No
 
 def test_scrapes_are_admitted_from_prometheus_namespace_only_with_service_monitors() -> None:
     def peers(spec: dict[str, Any]) -> list[dict[str, Any]]:
-        policy = networkpolicies.feedback_api_policy(sora("prod", **spec))
+        policy = networkpolicies.feedback_api_policy(make_sora_deployment("prod", **spec))
         return list(policy["spec"]["ingress"][0].get("from", []))
 
     private = {"ingress": {"enabled": False}}
@@ -153,7 +153,7 @@ def test_scrapes_are_admitted_from_prometheus_namespace_only_with_service_monito
 def test_status_says_what_was_made_and_what_was_skipped(
     spec: dict[str, Any], served: frozenset[str], state: str
 ) -> None:
-    status = monitoring_status(sora("prod", monitoring=spec), served)
+    status = monitoring_status(make_sora_deployment("prod", monitoring=spec), served)
     assert status["state"] == state
     if state == "Skipped":
         assert "monitoring.coreos.com/v1" in status["message"]

@@ -13,7 +13,7 @@ from sora_operator.builders.desired import desired_state
 from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.schedules import Bounds
 from sora_operator.spec import SpecError, engine_change_refusal
-from tests.unit.operator.factories import sora
+from tests.unit.operator.factories import make_sora_deployment
 
 URL_SECRET = {"name": "shop-database", "key": "url"}
 POSTGRESQL = {"engine": "postgresql", "urlSecretRef": URL_SECRET}
@@ -21,7 +21,9 @@ BACKUP = {"bucket": "sora-backups"}
 
 
 def on_postgresql(environment: str = "prod", **feedback_api: Any) -> Any:
-    return sora(environment, feedbackApi={"database": POSTGRESQL, **feedback_api}, backup=BACKUP)
+    return make_sora_deployment(
+        environment, feedbackApi={"database": POSTGRESQL, **feedback_api}, backup=BACKUP
+    )
 
 
 def _container(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def test_the_feedback_api_autoscales_like_the_file_server_on_postgresql() -> Non
     assert "replicas" not in feedback.feedback_api_deployment(platform, "c")["spec"]
     scaler = hpa.feedback_api_autoscaler(platform, Bounds(2, 10))
     file_server = hpa.file_server_autoscaler(
-        sora("prod", fileServer={"autoscaling": {"enabled": True}}), Bounds(2, 10)
+        make_sora_deployment("prod", fileServer={"autoscaling": {"enabled": True}}), Bounds(2, 10)
     )
     assert scaler is not None
     assert file_server is not None
@@ -94,19 +96,19 @@ def test_backups_are_reported_as_the_databases() -> None:
 
 def test_postgresql_without_a_url_secret_is_refused_by_name() -> None:
     with pytest.raises(SpecError, match=r"database\.urlSecretRef\.name"):
-        sora("prod", feedbackApi={"database": {"engine": "postgresql"}})
+        make_sora_deployment("prod", feedbackApi={"database": {"engine": "postgresql"}})
 
 
 def test_several_replicas_on_sqlite_are_still_refused() -> None:
     with pytest.raises(SpecError, match="SQLite has a single writer"):
-        sora("prod", feedbackApi={"replicas": 3})
+        make_sora_deployment("prod", feedbackApi={"replicas": 3})
     with pytest.raises(SpecError, match="SQLite has a single writer"):
-        sora("prod", feedbackApi={"autoscaling": {"enabled": True}})
+        make_sora_deployment("prod", feedbackApi={"autoscaling": {"enabled": True}})
 
 
 def test_a_restore_request_on_postgresql_is_refused() -> None:
     with pytest.raises(SpecError, match="point-in-time recovery"):
-        sora(
+        make_sora_deployment(
             "prod",
             feedbackApi={"database": POSTGRESQL},
             backup=BACKUP,
@@ -122,7 +124,7 @@ def test_continuous_replication_is_off_on_postgresql_and_refused_when_asked_for(
     assert "initContainers" not in pod
     assert "SQLITE_WAL_AUTOCHECKPOINT" not in configmap.feedback_api_configmap(deployment)["data"]
     with pytest.raises(SpecError, match="on PostgreSQL there is no SQLite file"):
-        sora(
+        make_sora_deployment(
             "prod",
             feedbackApi={"database": POSTGRESQL},
             backup={**BACKUP, "continuous": True},
@@ -131,7 +133,7 @@ def test_continuous_replication_is_off_on_postgresql_and_refused_when_asked_for(
 
 def test_a_point_in_time_restore_on_postgresql_is_refused() -> None:
     with pytest.raises(SpecError, match="point-in-time recovery"):
-        sora(
+        make_sora_deployment(
             "prod",
             feedbackApi={"database": POSTGRESQL},
             backup=BACKUP,
@@ -153,7 +155,7 @@ def test_a_change_of_engine_is_refused_until_the_data_is_said_to_be_copied() -> 
     assert refusal is not None
     assert "copy-to-postgres" in refusal
     assert "dataCopied: true" in refusal
-    copied = sora(
+    copied = make_sora_deployment(
         "prod", feedbackApi={"database": {**POSTGRESQL, "dataCopied": True}}, backup=BACKUP
     )
     assert engine_change_refusal(copied, "sqlite") is None

@@ -15,7 +15,7 @@ from sora_operator.builders.networkpolicies import feedback_api_policy
 from sora_operator.builders.restore import restore_job
 from sora_operator.replication import Reading, observe_replication, replication_status
 from sora_operator.spec import Restore, SpecError
-from tests.unit.operator.factories import pod_spec, sora
+from tests.unit.operator.factories import make_sora_deployment, pod_spec
 
 BUCKET = {"bucket": "shop-backups"}
 NOW = datetime(2026, 11, 28, 9, 0, 30, tzinfo=UTC)
@@ -27,26 +27,26 @@ def _sidecar(deployment: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def test_prod_with_backups_replicates_continuously_by_default() -> None:
-    assert sora("prod", backup=BUCKET).backup.continuous
-    assert not sora("staging", backup=BUCKET).backup.continuous
-    assert not sora("prod").backup.continuous
-    assert not sora("prod", backup={**BUCKET, "enabled": False}).backup.continuous
-    assert sora("dev", backup={**BUCKET, "continuous": True}).backup.continuous
+    assert make_sora_deployment("prod", backup=BUCKET).backup.continuous
+    assert not make_sora_deployment("staging", backup=BUCKET).backup.continuous
+    assert not make_sora_deployment("prod").backup.continuous
+    assert not make_sora_deployment("prod", backup={**BUCKET, "enabled": False}).backup.continuous
+    assert make_sora_deployment("dev", backup={**BUCKET, "continuous": True}).backup.continuous
 
 
 def test_the_replica_has_its_own_prefix() -> None:
-    assert sora("prod", backup=BUCKET).backup.replica_prefix == "replica/prod/"
+    assert make_sora_deployment("prod", backup=BUCKET).backup.replica_prefix == "replica/prod/"
     with pytest.raises(SpecError, match=r"overlaps backup\.prefix"):
-        sora("prod", backup={**BUCKET, "replicaPrefix": "database/prod/wal/"})
+        make_sora_deployment("prod", backup={**BUCKET, "replicaPrefix": "database/prod/wal/"})
 
 
 def test_continuous_replication_needs_a_bucket() -> None:
     with pytest.raises(SpecError, match=r"backup\.continuous requires backup\.bucket"):
-        sora("dev", backup={"continuous": True})
+        make_sora_deployment("dev", backup={"continuous": True})
 
 
 def test_the_sidecar_runs_sora_backup_replicate_on_the_database_volume() -> None:
-    deployment = feedback_api_deployment(sora("prod", backup=BUCKET), "c")
+    deployment = feedback_api_deployment(make_sora_deployment("prod", backup=BUCKET), "c")
     sidecar = _sidecar(deployment)
     assert sidecar is not None
     assert sidecar["command"] == ["sora-backup", "replicate"]
@@ -62,22 +62,22 @@ def test_the_sidecar_runs_sora_backup_replicate_on_the_database_volume() -> None
 
 
 def test_with_the_sidecar_the_pod_runs_as_the_backups_account() -> None:
-    replicated = pod_spec(feedback_api_deployment(sora("prod", backup=BUCKET), "c"))
-    plain = pod_spec(feedback_api_deployment(sora("staging", backup=BUCKET), "c"))
+    replicated = pod_spec(feedback_api_deployment(make_sora_deployment("prod", backup=BUCKET), "c"))
+    plain = pod_spec(feedback_api_deployment(make_sora_deployment("staging", backup=BUCKET), "c"))
     assert replicated["serviceAccountName"] == "shop-backup"
     assert plain["serviceAccountName"] == "shop-feedback-api"
     assert "initContainers" not in plain
 
 
 def test_beside_litestream_the_feedback_api_leaves_wal_checkpoints_to_it() -> None:
-    replicated = feedback_api_configmap(sora("prod", backup=BUCKET))["data"]
-    plain = feedback_api_configmap(sora("staging", backup=BUCKET))["data"]
+    replicated = feedback_api_configmap(make_sora_deployment("prod", backup=BUCKET))["data"]
+    plain = feedback_api_configmap(make_sora_deployment("staging", backup=BUCKET))["data"]
     assert replicated["SQLITE_WAL_AUTOCHECKPOINT"] == "0"
     assert "SQLITE_WAL_AUTOCHECKPOINT" not in plain
 
 
 def test_a_restore_to_a_time_comes_from_the_replica() -> None:
-    parsed = sora(
+    parsed = make_sora_deployment(
         "prod", backup=BUCKET, restore={"requestId": "r1", "toTime": "2026-11-28T18:15:00+09:00"}
     )
     assert parsed.restore == Restore("r1", "replica", "2026-11-28T09:15:00Z")
@@ -106,7 +106,7 @@ def test_a_restore_time_that_cannot_be_used_is_refused(
     restore: dict[str, str], message: str
 ) -> None:
     with pytest.raises(SpecError, match=message):
-        sora("prod", backup=BUCKET, restore=restore)
+        make_sora_deployment("prod", backup=BUCKET, restore=restore)
 
 
 def _pod(phase: str = "Running", ip: str | None = "10.0.0.7") -> dict[str, Any]:
@@ -169,7 +169,7 @@ def test_without_a_new_measurement_the_last_one_keeps_ageing() -> None:
 
 
 def test_a_restore_to_a_time_carries_the_time_through_its_phases_into_last_restore() -> None:
-    parsed = sora(
+    parsed = make_sora_deployment(
         "prod", backup=BUCKET, restore={"requestId": "r1", "toTime": "2026-11-28T09:15:00Z"}
     )
     started = restore_step(parsed, {}, RestoreFacts(), "2026-11-28T10:00:00Z")
@@ -187,8 +187,8 @@ def test_a_restore_to_a_time_carries_the_time_through_its_phases_into_last_resto
 
 def test_the_operator_may_read_the_sidecars_port_and_nothing_else_opens() -> None:
 
-    replicated = feedback_api_policy(sora("prod", backup=BUCKET))["spec"]["ingress"]
-    plain = feedback_api_policy(sora("staging", backup=BUCKET))["spec"]["ingress"]
+    replicated = feedback_api_policy(make_sora_deployment("prod", backup=BUCKET))["spec"]["ingress"]
+    plain = feedback_api_policy(make_sora_deployment("staging", backup=BUCKET))["spec"]["ingress"]
     assert len(plain) == 1
     (extra,) = [rule for rule in replicated if rule not in plain]
     assert extra["ports"] == [{"protocol": "TCP", "port": layout.REPLICATION_METRICS_PORT}]
@@ -198,11 +198,11 @@ def test_the_operator_may_read_the_sidecars_port_and_nothing_else_opens() -> Non
 
 
 def test_an_existing_secret_is_the_platform_secret_and_excludes_secret_name() -> None:
-    parsed = sora("prod", feedbackApi={"existingSecret": "sora-keys"})
+    parsed = make_sora_deployment("prod", feedbackApi={"existingSecret": "sora-keys"})
     assert (parsed.feedback_api.secret_name, parsed.feedback_api.secret_is_external) == (
         "sora-keys",
         True,
     )
-    assert not sora("prod").feedback_api.secret_is_external
+    assert not make_sora_deployment("prod").feedback_api.secret_is_external
     with pytest.raises(SpecError, match="name one of them"):
-        sora("prod", feedbackApi={"existingSecret": "a", "secretName": "b"})
+        make_sora_deployment("prod", feedbackApi={"existingSecret": "a", "secretName": "b"})

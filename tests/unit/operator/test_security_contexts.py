@@ -15,7 +15,7 @@ from sora_operator.builders.desired import desired_state
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.fileserver import file_server_deployment
 from sora_operator.spec import SoraDeployment
-from tests.unit.operator.factories import pod_spec, sora
+from tests.unit.operator.factories import make_sora_deployment, pod_spec
 
 Builder = Callable[[SoraDeployment, str], dict[str, Any]]
 
@@ -32,18 +32,18 @@ IDS = ["file-server", "feedback-api", "admin"]
 
 
 def _all_containers(build: Builder) -> list[dict[str, Any]]:
-    pod = pod_spec(build(sora("prod"), "abc"))
+    pod = pod_spec(build(make_sora_deployment("prod"), "abc"))
     return [*pod.get("initContainers", []), *pod["containers"]]
 
 
 def _dev_containers(build: Builder) -> list[dict[str, Any]]:
-    pod = pod_spec(build(sora("dev"), "abc"))
+    pod = pod_spec(build(make_sora_deployment("dev"), "abc"))
     return [*pod.get("initContainers", []), *pod["containers"]]
 
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_pod_runs_as_the_images_non_root_user(build: Builder) -> None:
-    context = pod_spec(build(sora("dev"), "abc"))["securityContext"]
+    context = pod_spec(build(make_sora_deployment("dev"), "abc"))["securityContext"]
     assert context["runAsNonRoot"] is True
     assert context["runAsUser"] == 10001
     assert context["fsGroup"] == 10001
@@ -51,7 +51,7 @@ def test_pod_runs_as_the_images_non_root_user(build: Builder) -> None:
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_pod_uses_the_runtime_default_seccomp_profile(build: Builder) -> None:
-    context = pod_spec(build(sora("dev"), "abc"))["securityContext"]
+    context = pod_spec(build(make_sora_deployment("dev"), "abc"))["securityContext"]
     assert context["seccompProfile"] == {"type": "RuntimeDefault"}
 
 
@@ -71,7 +71,7 @@ def test_every_container_has_a_read_only_root_filesystem(build: Builder) -> None
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_tmp_is_a_writable_emptydir(build: Builder) -> None:
-    pod = pod_spec(build(sora("dev"), "abc"))
+    pod = pod_spec(build(make_sora_deployment("dev"), "abc"))
     mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert "emptyDir" in volumes[mounts["/tmp"]]
@@ -87,7 +87,7 @@ def test_every_container_has_requests_and_limits(build: Builder) -> None:
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 @pytest.mark.parametrize("probe", ["startupProbe", "readinessProbe", "livenessProbe"])
 def test_main_container_probes_health(build: Builder, probe: str) -> None:
-    container = pod_spec(build(sora("dev"), "abc"))["containers"][0]
+    container = pod_spec(build(make_sora_deployment("dev"), "abc"))["containers"][0]
     assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
 
 
@@ -112,7 +112,9 @@ def _server_settings(pod: dict[str, Any], platform: SoraDeployment) -> ServerSet
 def test_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_timeout(
     build: Builder,
 ) -> None:
-    platform = replace(sora("dev"), admin=replace(sora("dev").admin, enabled=True))
+    platform = replace(
+        make_sora_deployment("dev"), admin=replace(make_sora_deployment("dev").admin, enabled=True)
+    )
     pod = pod_spec(build(platform, "abc"))
     pause = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
     graceful_timeout = _server_settings(pod, platform).graceful_timeout
@@ -121,7 +123,9 @@ def test_termination_grace_outlasts_the_pre_stop_pause_and_gunicorns_timeout(
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)
 def test_pods_get_no_kubernetes_api_token(build: Builder) -> None:
-    assert pod_spec(build(sora("dev"), "abc"))["automountServiceAccountToken"] is False
+    assert (
+        pod_spec(build(make_sora_deployment("dev"), "abc"))["automountServiceAccountToken"] is False
+    )
 
 
 @pytest.mark.parametrize("build", BUILDERS, ids=IDS)

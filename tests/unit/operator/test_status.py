@@ -16,7 +16,7 @@ from sora_operator.status import (
     rollout,
     status_changes,
 )
-from tests.unit.operator.factories import sora
+from tests.unit.operator.factories import make_sora_deployment
 
 NOW = "2026-01-01T00:00:00Z"
 LATER = "2026-01-01T00:05:00Z"
@@ -53,7 +53,7 @@ def _status(
     now: str = NOW,
 ) -> dict[str, Any]:
     return compute_status(
-        sora("prod"),
+        make_sora_deployment("prod"),
         generation=7,
         rollouts=rollouts,
         problems=problems or [],

@@ -10,7 +10,7 @@ from sora_contract import layout
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.fileserver import file_server_deployment
 from sora_operator.builders.pods import CONFIG_CHECKSUM_ANNOTATION, LOG_RETENTION_ANNOTATION
-from tests.unit.operator.factories import container, env_value, pod_spec, sora
+from tests.unit.operator.factories import container, env_value, make_sora_deployment, pod_spec
 
 
 def _mounts(deployment: dict[str, Any]) -> dict[str, str]:
@@ -22,23 +22,23 @@ def _volumes(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_file_server_runs_the_file_server_on_port_3000() -> None:
-    deployment = file_server_deployment(sora("dev"), "abc")
+    deployment = file_server_deployment(make_sora_deployment("dev"), "abc")
     assert container(deployment)["command"] == ["sora-file-server"]
     assert container(deployment)["ports"][0]["containerPort"] == 3000
     assert env_value(deployment, "PORT") == "3000"
 
 
 def test_file_server_replicas_follow_the_spec_without_autoscaling() -> None:
-    platform = sora("prod", fileServer={"autoscaling": {"enabled": False}})
+    platform = make_sora_deployment("prod", fileServer={"autoscaling": {"enabled": False}})
     assert file_server_deployment(platform, "abc")["spec"]["replicas"] == 2
 
 
 def test_file_server_leaves_replicas_to_the_autoscaler_by_default() -> None:
-    assert "replicas" not in file_server_deployment(sora("prod"), "abc")["spec"]
+    assert "replicas" not in file_server_deployment(make_sora_deployment("prod"), "abc")["spec"]
 
 
 def test_file_server_rolls_out_without_dropping_below_the_desired_count() -> None:
-    strategy = file_server_deployment(sora("prod"), "abc")["spec"]["strategy"]
+    strategy = file_server_deployment(make_sora_deployment("prod"), "abc")["spec"]["strategy"]
     assert strategy == {
         "type": "RollingUpdate",
         "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
@@ -46,36 +46,38 @@ def test_file_server_rolls_out_without_dropping_below_the_desired_count() -> Non
 
 
 def test_file_server_reads_ip_salt_from_the_secret() -> None:
-    deployment = file_server_deployment(sora("dev"), "abc")
+    deployment = file_server_deployment(make_sora_deployment("dev"), "abc")
     assert env_value(deployment, "IP_SALT") == {
         "secretKeyRef": {"name": "shop-secrets", "key": "IP_SALT"}
     }
 
 
 def test_file_server_takes_its_settings_from_its_configmap() -> None:
-    deployment = file_server_deployment(sora("dev"), "abc")
+    deployment = file_server_deployment(make_sora_deployment("dev"), "abc")
     assert container(deployment)["envFrom"] == [{"configMapRef": {"name": "shop-file-server"}}]
 
 
 def test_pod_template_carries_the_config_checksum_so_changes_roll_out() -> None:
-    template = file_server_deployment(sora("dev"), "c0ffee")["spec"]["template"]
+    template = file_server_deployment(make_sora_deployment("dev"), "c0ffee")["spec"]["template"]
     assert template["metadata"]["annotations"][CONFIG_CHECKSUM_ANNOTATION] == "c0ffee"
 
 
 def test_pod_template_publishes_the_log_retention_for_the_log_shipper() -> None:
-    template = feedback_api_deployment(sora("prod"), "abc")["spec"]["template"]
+    template = feedback_api_deployment(make_sora_deployment("prod"), "abc")["spec"]["template"]
     assert template["metadata"]["annotations"][LOG_RETENTION_ANNOTATION] == "30"
 
 
 def test_sample_catalog_is_written_by_an_init_container_into_an_emptydir() -> None:
-    deployment = file_server_deployment(sora("dev"), "abc")
+    deployment = file_server_deployment(make_sora_deployment("dev"), "abc")
     (init,) = pod_spec(deployment)["initContainers"]
     assert init["command"][-1] == layout.CATALOG_DIR
     assert "emptyDir" in _volumes(deployment)["catalog"]
 
 
 def test_catalog_claim_is_mounted_read_only_without_an_init_container() -> None:
-    platform = sora("dev", fileServer={"storage": {"local": {"claimName": "catalog"}}})
+    platform = make_sora_deployment(
+        "dev", fileServer={"storage": {"local": {"claimName": "catalog"}}}
+    )
     deployment = file_server_deployment(platform, "abc")
     assert "initContainers" not in pod_spec(deployment)
     assert _volumes(deployment)["catalog"]["persistentVolumeClaim"] == {
@@ -85,18 +87,22 @@ def test_catalog_claim_is_mounted_read_only_without_an_init_container() -> None:
 
 
 def test_s3_storage_mounts_no_catalog_volume() -> None:
-    platform = sora("dev", fileServer={"storage": {"type": "s3", "s3": {"bucket": "cat"}}})
+    platform = make_sora_deployment(
+        "dev", fileServer={"storage": {"type": "s3", "s3": {"bucket": "cat"}}}
+    )
     assert "catalog" not in _volumes(file_server_deployment(platform, "abc"))
 
 
 def test_cache_emptydir_is_a_quarter_larger_than_the_cache() -> None:
-    platform = sora("dev", fileServer={"cacheSize": "1Gi"})
+    platform = make_sora_deployment("dev", fileServer={"cacheSize": "1Gi"})
     cache = _volumes(file_server_deployment(platform, "abc"))["cache"]
     assert cache["emptyDir"]["sizeLimit"] == "1280Mi"
 
 
 def test_file_server_spreads_over_zones_and_nodes_without_blocking_scheduling() -> None:
-    spread = pod_spec(file_server_deployment(sora("prod"), "abc"))["topologySpreadConstraints"]
+    spread = pod_spec(file_server_deployment(make_sora_deployment("prod"), "abc"))[
+        "topologySpreadConstraints"
+    ]
     assert [c["topologyKey"] for c in spread] == [
         "topology.kubernetes.io/zone",
         "kubernetes.io/hostname",
@@ -105,18 +111,18 @@ def test_file_server_spreads_over_zones_and_nodes_without_blocking_scheduling() 
 
 
 def test_feedback_api_recreates_its_single_pod_instead_of_rolling() -> None:
-    deployment = feedback_api_deployment(sora("prod"), "abc")
+    deployment = feedback_api_deployment(make_sora_deployment("prod"), "abc")
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
     assert deployment["spec"]["replicas"] == 1
 
 
 def test_feedback_api_can_be_stopped_with_zero_replicas() -> None:
-    platform = sora("dev", feedbackApi={"replicas": 0})
+    platform = make_sora_deployment("dev", feedbackApi={"replicas": 0})
     assert feedback_api_deployment(platform, "abc")["spec"]["replicas"] == 0
 
 
 def test_feedback_api_mounts_its_claim_at_the_database_directory() -> None:
-    deployment = feedback_api_deployment(sora("dev"), "abc")
+    deployment = feedback_api_deployment(make_sora_deployment("dev"), "abc")
     assert _mounts(deployment)[layout.DATA_DIR] == "database"
     assert _volumes(deployment)["database"]["persistentVolumeClaim"] == {
         "claimName": "shop-feedback-db"
@@ -129,25 +135,27 @@ def test_feedback_api_database_path_is_inside_the_mounted_volume() -> None:
 
 @pytest.mark.parametrize("key", ["ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN"])
 def test_feedback_api_reads_each_secret_key_from_the_secret(key: str) -> None:
-    deployment = feedback_api_deployment(sora("dev"), "abc")
+    deployment = feedback_api_deployment(make_sora_deployment("dev"), "abc")
     assert env_value(deployment, key) == {"secretKeyRef": {"name": "shop-secrets", "key": key}}
 
 
 def test_feedback_api_runs_on_port_3001() -> None:
-    deployment = feedback_api_deployment(sora("dev"), "abc")
+    deployment = feedback_api_deployment(make_sora_deployment("dev"), "abc")
     assert container(deployment)["ports"][0]["containerPort"] == 3001
     assert env_value(deployment, "PORT") == "3001"
 
 
 def test_image_pull_secrets_reach_the_pods() -> None:
-    platform = sora("dev", image={"pullSecrets": ["registry"]})
+    platform = make_sora_deployment("dev", image={"pullSecrets": ["registry"]})
     assert pod_spec(feedback_api_deployment(platform, "abc"))["imagePullSecrets"] == [
         {"name": "registry"}
     ]
 
 
 def test_selector_uses_only_name_and_instance_labels() -> None:
-    selector = file_server_deployment(sora("dev"), "abc")["spec"]["selector"]["matchLabels"]
+    selector = file_server_deployment(make_sora_deployment("dev"), "abc")["spec"]["selector"][
+        "matchLabels"
+    ]
     assert selector == {
         "app.kubernetes.io/name": "sora-file-server",
         "app.kubernetes.io/instance": "shop",
@@ -155,5 +163,7 @@ def test_selector_uses_only_name_and_instance_labels() -> None:
 
 
 def test_every_child_is_owned_by_its_soradeployment() -> None:
-    (owner,) = file_server_deployment(sora("dev"), "abc")["metadata"]["ownerReferences"]
+    (owner,) = file_server_deployment(make_sora_deployment("dev"), "abc")["metadata"][
+        "ownerReferences"
+    ]
     assert (owner["kind"], owner["name"], owner["controller"]) == ("SoraDeployment", "shop", True)
