@@ -3,8 +3,9 @@
 One platform per module (installing it takes a minute): the operator chart, then the
 platform chart (dev, admin panel on). The tests run in file order against it: what the
 pods are, `helm test`, the client journey, the pods' security, backups into moto in a
-pod and a restore, disruptions (a pod deleted, a rolling upgrade, a node drained), and
-last `helm uninstall`.
+pod and a restore, continuous replication and a restore to a chosen moment,
+disruptions (a pod deleted, a rolling upgrade, a node drained), and last
+`helm uninstall`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -328,6 +331,73 @@ def test_a_backup_job_writes_to_s3_and_a_restore_brings_that_state_back(
     )
     with platform.forward(f"service/{SORA}-feedback-api", 3001, NAMESPACE) as feedback:
         assert _ratings(f"http://127.0.0.1:{feedback}", target) == backed_up
+
+
+def _replica_txid(platform: Platform, above: int) -> int:
+    """The replica's transaction id once status.replication shows it past ``above``
+    (the operator reads the sidecar's figures at least every 30 s)."""
+
+    def past() -> int | None:
+        replication = platform.sora()["status"].get("replication") or {}
+        txid = int(replication.get("replicaTxid") or 0)
+        return txid if txid > above else None
+
+    return int(wait_for(past, timeout=180, what=f"status.replication.replicaTxid above {above}"))
+
+
+def test_continuous_replication_restores_the_state_of_a_chosen_moment(
+    platform: Platform,
+) -> None:
+    # The Litestream sidecar replicates every commit to the bucket; a restore to a
+    # moment between two ratings brings back the first and not the second.
+    platform.helm(
+        "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
+        "--set", "backup.continuous=true",
+    )  # fmt: skip
+    platform.kubectl(
+        "rollout", "status", f"deployment/{SORA}-feedback-api", "-n", NAMESPACE, "--timeout=300s"
+    )
+    platform.wait_ready()
+    (pod,) = platform.pods("feedback-api")
+    # A native sidecar: an init container that keeps running beside the service.
+    (sidecar,) = pod["spec"]["initContainers"]
+    assert (sidecar["name"], sidecar["restartPolicy"]) == ("replicate", "Always")
+    started = _replica_txid(platform, 0)
+
+    target = _targets(platform)[1]
+    with platform.forward(f"service/{SORA}-feedback-api", 3001, NAMESPACE) as feedback:
+        api = f"http://127.0.0.1:{feedback}"
+        _post_feedback(api, target, 5)
+        chosen_state = _ratings(api, target)
+        replicated = _replica_txid(platform, started)
+        moment = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 1.5)
+        _post_feedback(api, target, 2)
+        assert _ratings(api, target) != chosen_state
+        _replica_txid(platform, replicated)
+    point = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    platform.helm(
+        "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
+        "--set", "restore.requestId=e2e-restore-to-time", "--set", "restore.from=replica",
+        "--set", f"restore.toTime={point}",
+    )  # fmt: skip
+
+    def restored() -> dict[str, Any] | None:
+        last = platform.sora()["status"].get("lastRestore") or {}
+        return last if last.get("requestId") == "e2e-restore-to-time" else None
+
+    outcome = wait_for(restored, timeout=300, what="status.lastRestore for e2e-restore-to-time")
+    assert outcome["result"] == "restored", outcome
+    assert point in outcome["message"], outcome
+    platform.wait_ready()
+    platform.kubectl(
+        "rollout", "status", f"deployment/{SORA}-feedback-api", "-n", NAMESPACE, "--timeout=180s"
+    )
+    with platform.forward(f"service/{SORA}-feedback-api", 3001, NAMESPACE) as feedback:
+        assert _ratings(f"http://127.0.0.1:{feedback}", target) == chosen_state
+    # Replication carries on from the restored file.
+    _replica_txid(platform, 0)
 
 
 def test_deleting_the_feedback_pod_loses_no_acknowledged_feedback(platform: Platform) -> None:
