@@ -24,17 +24,14 @@ from typing import Any, Final, cast
 
 import kopf
 
-from sora_operator.backups.events import backup_events
-from sora_operator.backups.health import CONDITION as BACKUP_CONDITION
 from sora_operator.backups.metrics import BackupTracker
 from sora_operator.builders import labels
 from sora_operator.coalescing import CoalescingRunner
+from sora_operator.events import reconcile_events
 from sora_operator.kube import ApiError, KubeClient, NotLeadingError
 from sora_operator.metrics import OperatorMetrics
-from sora_operator.monitoring import monitoring_events
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Outcome, Reconciler
-from sora_operator.schedules import window_change_message
 from sora_operator.spec import (
     GROUP,
     KIND,
@@ -43,7 +40,6 @@ from sora_operator.spec import (
     continuous_replication,
     scaling_windows_apply,
 )
-from sora_operator.status import cause_events
 
 RETRY_DELAY_SECONDS: Final = 10
 #: The children the operator watches for drift: (group, version, plural); core is "v1".
@@ -213,45 +209,17 @@ def _reconcile_once(ctx: OperatorContext, key: Key, trigger: str) -> None:
 
 
 def _report(ctx: OperatorContext, key: Key, body: Mapping[str, Any], outcome: Outcome) -> None:
-    """Events and metrics for what changed: writes, and condition transitions."""
-    log = logging.getLogger(__name__)
+    """Metrics for what changed, and the Events events.py decides."""
     for change in outcome.changes:
         ctx.metrics.child_changes.labels(change=change.verb, kind=change.ref.kind).inc()
-        log.info("%s/%s: %s", *key, change.describe())
-        kopf.info(_event_target(body), reason=change.verb, message=change.describe())
     ctx.degraded.mark(key, bool(outcome.problems))
-    before = {c.get("type"): c for c in (body.get("status") or {}).get("conditions") or []}
-    for condition in outcome.status_patch.get("conditions") or []:
-        old = before.get(condition.get("type")) or {}
-        if any(old.get(k) != condition.get(k) for k in ("status", "reason", "message")):
-            _announce(body, condition)
-    window = window_change_message(
-        (body.get("status") or {}).get("autoscaling"), outcome.status.get("autoscaling")
-    )
-    if window:
-        log.info("%s/%s: %s", *key, window)
-        kopf.info(_event_target(body), reason="ScalingWindowChanged", message=window)
     ctx.backups.record(key, outcome.status)
-    events = [
-        *cause_events(body.get("status") or {}, outcome.status),
-        *backup_events(outcome.status_patch, outcome.status),
-        *monitoring_events(outcome.status_patch, outcome.status),
-    ]
-    for warning, reason, message in events:
-        log.info("%s/%s: %s: %s", *key, reason, message)
-        (kopf.warn if warning else kopf.info)(_event_target(body), reason=reason, message=message)
-
-
-def _announce(body: Mapping[str, Any], condition: Mapping[str, Any]) -> None:
-    """An Event when Degraded turns (or stays, with news) True, Ready turns True, or
-    BackupHealthy turns False (but for a failed Job, which has an Event of its own)."""
-    kind, state = condition.get("type"), condition.get("status")
-    message, reason = str(condition.get("message", "")), str(condition.get("reason"))
-    backup_warning = kind == BACKUP_CONDITION and state == "False" and reason != "BackupFailed"
-    if (kind == "Degraded" and state == "True") or backup_warning:
-        kopf.warn(_event_target(body), reason=reason, message=message)
-    elif kind == "Ready" and state == "True":
-        kopf.info(_event_target(body), reason="Ready", message=message)
+    previous = body.get("status") or {}
+    log = logging.getLogger(__name__)
+    for event in reconcile_events(previous, outcome.changes, outcome.status_patch, outcome.status):
+        log.info("%s/%s: %s: %s", *key, event.reason, event.message)
+        emit = kopf.warn if event.warning else kopf.info
+        emit(_event_target(body), reason=event.reason, message=event.message)
 
 
 def _event_target(body: Mapping[str, Any]) -> kopf.Body:

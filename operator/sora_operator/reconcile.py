@@ -1,8 +1,11 @@
-"""Compare and apply: bring the children of one SoraDeployment to their desired state.
+"""Observe, plan, apply: bring the children of one SoraDeployment to their desired state.
 
-For each child the builders describe: read the live object, compare the
-fields the operator sets (compare.py), and server-side apply only when they
-differ, so a converged platform costs reads and no writes. The Secrets (the
+One reconcile reads the clock once, then: observe (the backup Jobs and the
+restore's pods, the Secrets, every child the builders describe or the spec turned
+off, the served Prometheus Operator kinds), plan (plan.py, pure: the fields the
+operator sets are compared, compare.py, and only what differs is written), apply
+(only writes, server-side apply), and the status from what the writes returned
+(status.py, backups/view.py). A converged platform costs reads and no writes. The Secrets (the
 platform's, and the admin panel's) are only ever created. Children the spec
 turned off are deleted. A child the API server refuses (an immutable field, a
 name taken by someone else's object) is reported as a Problem and the others
@@ -20,29 +23,26 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any, Protocol
 
-from sora_operator import diagnosis, monitoring, schedules
+from sora_operator import diagnosis, monitoring, plan, schedules
 from sora_operator import status as platform_status
 from sora_operator.backups import restore as restore_sequence
 from sora_operator.backups import view as backup_view
-from sora_operator.builders import labels, names, secret
+from sora_operator.builders import names
 from sora_operator.builders import restore as restore_builder
-from sora_operator.builders.desired import desired_state
+from sora_operator.builders.desired import DesiredState, desired_state
 from sora_operator.clock import parse_time
-from sora_operator.compare import differences, fingerprinted
-from sora_operator.hpa_handover import handover_manifest, needs_handover, replicas_manifest
-from sora_operator.kube import FIELD_MANAGER, ApiError
+from sora_operator.hpa_handover import replicas_manifest
+from sora_operator.kube import ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
 from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.spec import (
     ADMIN_SECRET_KEYS,
-    KIND,
     SECRET_KEYS,
     ImageDefaults,
     Restore,
     SoraDeployment,
     SpecError,
     engine_change_refusal,
-    missing_secret_keys,
     parse,
 )
 from sora_operator.status import Problem
@@ -68,36 +68,24 @@ class Cluster(Protocol):
     def served_kinds(self, api_version: str) -> frozenset[str]: ...
 
 
-class UnrealisableError(Exception):
-    """The spec asks for something the cluster refuses; becomes a Degraded Problem."""
-
-    def __init__(self, problem: Problem):
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class Change:
-    """One write the reconcile made, for Events and logs."""
-
-    verb: str  # Created, Updated, Deleted
-    ref: ObjectRef
-    fields: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        detail = f" ({', '.join(self.fields[:5])})" if self.fields else ""
-        return f"{self.verb} {self.ref.kind} {self.ref.name}{detail}"
-
-
 @dataclass
 class Outcome:
-    changes: list[Change] = field(default_factory=list)
+    changes: list[plan.Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
     #: What to merge into the stored status (empty: the stored status is current).
     status_patch: dict[str, Any] = field(default_factory=dict)
     #: The Prometheus Operator kinds the cluster served during this reconcile.
     monitoring_kinds: frozenset[str] = PROMETHEUS_OPERATOR_KINDS
+
+
+@dataclass
+class Observation:
+    """What one reconcile read before writing: None for an object that does not exist;
+    an object the API would not let us read is not there at all."""
+
+    secrets: dict[ObjectRef, dict[str, Any] | None] = field(default_factory=dict)
+    children: dict[ObjectRef, dict[str, Any] | None] = field(default_factory=dict)
 
 
 def random_secret_values() -> dict[str, str]:
@@ -144,10 +132,8 @@ class Reconciler:
             restore_sequence.held_down(sora_deployment) if holding else sora_deployment,
             outcome,
             now,
+            restore=view.restore.start_job if view is not None else None,
         )
-        if view is not None and view.restore.start_job is not None:
-            request = view.restore.start_job
-            self._attempt(outcome, partial(self._start_restore, sora_deployment, request, outcome))
         return self._finish(
             outcome, sora_deployment, generation, previous, live, now=now, view=view
         )
@@ -174,12 +160,12 @@ class Reconciler:
             item = platform_status.rollout(label, deployment)
             if deployment is not None and item.wanted > 0 and not item.complete:
                 own_claim = claim if label == "feedback API" else None
-                observed = self._observe(deployment, own_claim, events)
+                observed = self._diagnosis_inputs(deployment, own_claim, events)
                 item = replace(item, cause=diagnosis.diagnose(observed) if observed else None)
             rollouts.append(item)
         return rollouts
 
-    def _observe(
+    def _diagnosis_inputs(
         self,
         deployment: Mapping[str, Any],
         claim: Mapping[str, Any] | None,
@@ -197,19 +183,14 @@ class Reconciler:
             logger.debug("no diagnosis of %s: %s", deployment["metadata"]["name"], error)
             return None
 
-    def _start_restore(
-        self, sora_deployment: SoraDeployment, request: Restore, outcome: Outcome
-    ) -> None:
-        """Create the restore Job (named after the request: never two for one request)."""
-        job = restore_builder.restore_job(sora_deployment, request)
-        if self.cluster.create(job) is not None:
-            outcome.changes.append(Change("Created", ref_of(job)))
-
     def _converge_all(
-        self, sora_deployment: SoraDeployment, outcome: Outcome, now: str
+        self,
+        sora_deployment: SoraDeployment,
+        outcome: Outcome,
+        now: str,
+        restore: Restore | None = None,
     ) -> dict[ObjectRef, Any]:
-        self._attempt(outcome, lambda: self._ensure_secret(sora_deployment, outcome))
-        self._attempt(outcome, lambda: self._ensure_admin_secret(sora_deployment, outcome))
+        """Observe, plan, apply; the children as they are afterwards (None: not readable)."""
         outcome.monitoring_kinds = self._monitoring_kinds(sora_deployment)
         state = desired_state(
             sora_deployment,
@@ -217,54 +198,142 @@ class Reconciler:
             outcome.monitoring_kinds,
             self._feedback_bounds(sora_deployment, now),
         )
-        live: dict[ObjectRef, Any] = {}
-        for manifest in state.manifests:
-            live[ref_of(manifest)] = self._attempt(
-                outcome, partial(self._converge, manifest, sora_deployment, outcome, now)
-            )
-        for ref in state.absent:
-            self._attempt(outcome, partial(self._remove, ref, sora_deployment, outcome))
+        seen = self._observe(sora_deployment, state, outcome)
+        writes, refused = self._plan(sora_deployment, state, seen, outcome, now=now)
+        if restore is not None:  # named after the request: never two Jobs for one request
+            job = restore_builder.restore_job(sora_deployment, restore)
+            writes.append(plan.Write(plan.Change("Created", ref_of(job)), job, create_only=True))
+        live = {
+            ref: None if ref in refused else seen.children.get(ref)
+            for ref in map(ref_of, state.manifests)
+        }
+        for write in writes:
+            written = self._attempt(outcome, partial(self._apply, write, outcome))
+            if write.ref in live:
+                live[write.ref] = written
         return live
+
+    def _observe(
+        self, sora_deployment: SoraDeployment, state: DesiredState, outcome: Outcome
+    ) -> Observation:
+        """Every read the writes depend on, before any write. A read the API refuses is
+        a Problem, and what depends on it is left alone this time."""
+        seen = Observation()
+        secrets = [plan.secret_ref(sora_deployment)]
+        if sora_deployment.admin.enabled:
+            secrets.append(plan.admin_secret_ref(sora_deployment))
+        for ref in secrets:
+            self._read(ref, seen.secrets, outcome)
+        for ref in [*(ref_of(m) for m in state.manifests), *state.absent]:
+            self._read(ref, seen.children, outcome)
+        claim = plan.claim_ref(sora_deployment)
+        secret_missing = seen.secrets.get(plan.secret_ref(sora_deployment), {}) is None
+        if secret_missing and claim not in seen.children:
+            self._read(claim, seen.children, outcome)  # may a new key be generated?
+        return seen
+
+    def _read(
+        self, ref: ObjectRef, into: dict[ObjectRef, dict[str, Any] | None], outcome: Outcome
+    ) -> None:
+        """``into[ref]``: the live object or None; left out when the API refuses the read."""
+        try:
+            into[ref] = self.cluster.get(ref)
+        except ApiError as error:
+            if error.temporary:
+                raise
+            outcome.problems.append(_refusal(error))
+
+    def _plan(
+        self,
+        sora_deployment: SoraDeployment,
+        state: DesiredState,
+        seen: Observation,
+        outcome: Outcome,
+        *,
+        now: str,
+    ) -> tuple[list[plan.Write], set[ObjectRef]]:
+        """The writes that bring the children to the desired state, in its order, and the
+        objects that may not be touched (a Problem each). Only what was read is planned."""
+        decisions: list[tuple[ObjectRef, Callable[[], plan.Write | None]]] = []
+        secret, admin_secret = (
+            plan.secret_ref(sora_deployment),
+            plan.admin_secret_ref(sora_deployment),
+        )
+        claim = seen.children.get(plan.claim_ref(sora_deployment))
+        generate, generate_admin = self.generate_secret_values, self.generate_admin_secret_values
+        if secret in seen.secrets:
+            live_secret = seen.secrets[secret]
+            decisions.append(
+                (secret, lambda: plan.secret_write(sora_deployment, live_secret, claim, generate))
+            )
+        if admin_secret in seen.secrets:
+            live_admin = seen.secrets[admin_secret]
+            decisions.append(
+                (
+                    admin_secret,
+                    lambda: plan.admin_secret_write(sora_deployment, live_admin, generate_admin),
+                )
+            )
+        for manifest in state.manifests:
+            ref = ref_of(manifest)
+            if ref in seen.children:
+                write = partial(
+                    plan.child_write,
+                    manifest,
+                    seen.children[ref],
+                    sora_deployment,
+                    floor=self._autoscaled_floor(ref, sora_deployment, now),
+                    hands_over=self.handover is not None,
+                )
+                decisions.append((ref, write))
+        decisions += [
+            (ref, partial(plan.removal, ref, seen.children[ref], sora_deployment))
+            for ref in state.absent
+            if ref in seen.children
+        ]
+        writes: list[plan.Write] = []
+        refused: set[ObjectRef] = set()
+        for ref, decide in decisions:
+            try:
+                decided = decide()
+            except plan.UnrealisableError as error:
+                outcome.problems.append(error.problem)
+                refused.add(ref)
+                continue
+            if decided is not None:
+                writes.append(decided)
+        return writes, refused
+
+    def _apply(self, write: plan.Write, outcome: Outcome) -> dict[str, Any] | None:
+        """Make one write; the object as the API returns it."""
+        if write.manifest is None:
+            self.cluster.delete(write.ref)
+            outcome.changes.append(write.change)
+            return None
+        if write.create_only:
+            created = self.cluster.create(write.manifest)
+            if created is not None:
+                outcome.changes.append(write.change)
+            return created
+        outcome.changes.append(write.change)
+        if write.handover is not None and self.handover is not None:
+            self.handover.apply(write.handover)
+        written = self.cluster.apply(write.manifest)
+        if write.floor is not None and self.handover is not None:
+            # Without replicas the API creates 1 pod; the HPA would raise it only after
+            # its first metrics, and Ready would count 1/1 meanwhile.
+            return self.handover.apply(replicas_manifest(written, write.floor))
+        return written
 
     def _attempt(self, outcome: Outcome, step: Callable[[], Any]) -> Any:
         """Run one step; a refusal becomes a Problem, a temporary error propagates."""
         try:
             return step()
-        except UnrealisableError as error:
-            outcome.problems.append(error.problem)
         except ApiError as error:
             if error.temporary:
                 raise
             outcome.problems.append(_refusal(error))
         return None
-
-    def _converge(
-        self,
-        manifest: Mapping[str, Any],
-        sora_deployment: SoraDeployment,
-        outcome: Outcome,
-        now: str,
-    ) -> dict[str, Any]:
-        desired = fingerprinted(manifest)
-        ref = ref_of(desired)
-        live = self.cluster.get(ref)
-        if live is None:
-            outcome.changes.append(Change("Created", ref))
-            created = self.cluster.apply(desired)
-            floor = self._autoscaled_floor(ref, sora_deployment, now)
-            if self.handover is not None and floor is not None:
-                # Without replicas the API creates 1 pod; the HPA would raise it only after
-                # its first metrics, and Ready would count 1/1 meanwhile.
-                return self.handover.apply(replicas_manifest(created, floor))
-            return created
-        _check_ownership(live, ref, sora_deployment)
-        drift = differences(desired, live)
-        if not drift:
-            return live
-        outcome.changes.append(Change("Updated", ref, tuple(drift)))
-        if self.handover is not None and needs_handover(desired, live, FIELD_MANAGER):
-            self.handover.apply(handover_manifest(live))
-        return self.cluster.apply(desired)
 
     def _monitoring_kinds(self, sora_deployment: SoraDeployment) -> frozenset[str]:
         """The Prometheus Operator kinds to converge: ask the API only when some are wanted.
@@ -298,68 +367,6 @@ class Reconciler:
 
     def _feedback_bounds(self, sora_deployment: SoraDeployment, now: str) -> schedules.Bounds:
         return schedules.bounds(sora_deployment.feedback_api.autoscaling, _moment(now))
-
-    def _remove(self, ref: ObjectRef, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
-        live = self.cluster.get(ref)
-        if live is not None and _is_ours(live, sora_deployment):
-            self.cluster.delete(ref)
-            outcome.changes.append(Change("Deleted", ref))
-
-    def _ensure_secret(self, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
-        ref = ObjectRef(
-            "Secret", sora_deployment.namespace, sora_deployment.feedback_api.secret_name
-        )
-        live = self.cluster.get(ref)
-        if live is not None:
-            _check_secret_keys(live, ref)
-            return
-        if sora_deployment.feedback_api.secret_is_external:
-            raise UnrealisableError(
-                Problem(
-                    "SecretMissing",
-                    f"Secret {ref.name} (feedbackApi.existingSecret) does not exist. It is "
-                    "managed outside the operator (External Secrets, Secrets Manager): "
-                    f"create it with {', '.join(SECRET_KEYS)}; the operator never generates "
-                    "keys for a Secret it does not own.",
-                )
-            )
-        claim = ObjectRef(
-            "PersistentVolumeClaim",
-            sora_deployment.namespace,
-            names.database_claim(sora_deployment),
-        )
-        if self.cluster.get(claim) is not None:
-            raise UnrealisableError(
-                Problem(
-                    "SecretMissing",
-                    f"Secret {ref.name} is missing but the database volume {claim.name} exists. "
-                    "Restore the Secret with its original ENCRYPTION_KEY; the operator does not "
-                    "generate a new key for existing data.",
-                )
-            )
-        if self.cluster.create(
-            secret.generated_secret(sora_deployment, self.generate_secret_values())
-        ):
-            outcome.changes.append(Change("Created", ref))
-
-    def _ensure_admin_secret(self, sora_deployment: SoraDeployment, outcome: Outcome) -> None:
-        """SESSION_SECRET for the admin panel: created when missing, then never touched.
-
-        Kept when the panel is turned off (the operator may not delete Secrets), so
-        turning it on again finds the same key.
-        """
-        if not sora_deployment.admin.enabled:
-            return
-        ref = ObjectRef(
-            "Secret", sora_deployment.namespace, sora_deployment.admin.session_secret_name
-        )
-        live = self.cluster.get(ref)
-        if live is not None:
-            _check_secret_keys(live, ref, ADMIN_SECRET_KEYS)
-            return
-        values = self.generate_admin_secret_values()
-        if self.cluster.create(secret.generated_admin_secret(sora_deployment, values)):
-            outcome.changes.append(Change("Created", ref))
 
     def _finish(
         self,
@@ -438,43 +445,6 @@ def _components(sora_deployment: SoraDeployment) -> list[tuple[str, str]]:
     if sora_deployment.admin.enabled:
         components.append(("admin panel", names.admin(sora_deployment)))
     return components
-
-
-def _is_ours(live: Mapping[str, Any], sora_deployment: SoraDeployment) -> bool:
-    """Managed by the operator for a SoraDeployment of this name (this one or a deleted one)."""
-    found = live.get("metadata", {}).get("labels") or {}
-    return bool(
-        found.get(labels.MANAGED_BY) == labels.OPERATOR
-        and found.get(labels.INSTANCE) == sora_deployment.name
-    )
-
-
-def _check_ownership(
-    live: Mapping[str, Any], ref: ObjectRef, sora_deployment: SoraDeployment
-) -> None:
-    if _is_ours(live, sora_deployment):
-        return
-    raise UnrealisableError(
-        Problem(
-            "NameTaken",
-            f"{ref.kind} {ref.name} already exists and is not managed by this {KIND}; "
-            "delete or rename it, and the operator will create its own.",
-        )
-    )
-
-
-def _check_secret_keys(
-    live: Mapping[str, Any], ref: ObjectRef, keys: tuple[str, ...] = SECRET_KEYS
-) -> None:
-    missing = missing_secret_keys(live.get("data"), keys)
-    if missing:
-        raise UnrealisableError(
-            Problem(
-                "SecretIncomplete",
-                f"Secret {ref.name} lacks {', '.join(missing)}. Add them yourself; the "
-                "operator never changes an existing Secret.",
-            )
-        )
 
 
 def _refusal(error: ApiError) -> Problem:
