@@ -10,8 +10,8 @@ The chain: ``sora/debian`` (``mmdebstrap --variant=minbase`` imported with ``doc
 import``) -> ``sora/python`` (Debian's python3) -> ``sora/python-build`` (plus this
 machine's CA bundle, for pip and uv behind a TLS-inspecting proxy; used only as the
 Dockerfiles' build stage, never as the final image) -> ``sora/services`` and
-``sora/operator`` from the project's Dockerfiles, and ``sora/moto`` (an S3-API server
-for pods). The kind node image and the cluster's own images are in kindnode.py.
+``sora/operator`` from the project's Dockerfiles, ``sora/moto`` (an S3-API server
+for pods) and ``sora/postgres`` (``sora/debian`` plus Debian's PostgreSQL). The kind node image and the cluster's own images are in kindnode.py.
 
     python -m tests.support.images build     build or reuse the project's images
 """
@@ -35,6 +35,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 MOTO_VERSION = "5.2.5"  # the same moto the integration tier runs (pyproject.toml)
+#: Debian bookworm's PostgreSQL, the major version the integration tier's server runs.
+POSTGRES_MAJOR = "15"
 #: Where a build finds the CA bundle it trusts (a TLS-inspecting proxy's, here).
 CA_BUNDLE_ENV = "SSL_CERT_FILE"
 DEFAULT_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -284,6 +286,7 @@ def python_images(builder: Builder) -> tuple[str, str]:
 
 
 UPSTREAM_MOTO_IMAGE = f"motoserver/moto:{MOTO_VERSION}"
+UPSTREAM_POSTGRES_IMAGE = f"postgres:{POSTGRES_MAJOR}-bookworm"
 
 
 def project_image(builder: Builder, name: str, build_args: Mapping[str, str]) -> str:
@@ -317,8 +320,23 @@ def moto_image(builder: Builder, python: str, python_build: str) -> str:
     )
 
 
+def postgres_image(builder: Builder, debian: str) -> str:
+    """PostgreSQL from Debian's package for pods (the feedback API's other engine)."""
+    start = REPO_ROOT / "tests" / "support" / "kind" / "start-postgres.sh"
+    return builder.docker_build(
+        DockerBuild(
+            name="sora/postgres",
+            dockerfile=f"FROM {debian}\n"
+            + apt_install(f"postgresql-{POSTGRES_MAJOR}")
+            + "\nCOPY start-postgres.sh /usr/local/bin/start-postgres\nUSER postgres\n"
+            'EXPOSE 5432\nENTRYPOINT ["/usr/local/bin/start-postgres"]\n',
+            files={"start-postgres.sh": start},
+        )
+    )
+
+
 def build_project_images(builder: Builder, upstream: bool = False) -> dict[str, str]:
-    """name -> ref for sora/services, sora/operator and sora/moto.
+    """name -> ref for sora/services, sora/operator, sora/moto and sora/postgres.
 
     ``upstream``: the Dockerfiles' own base image and moto's published image (where
     Docker Hub answers); else every base is built here."""
@@ -326,11 +344,14 @@ def build_project_images(builder: Builder, upstream: bool = False) -> dict[str, 
         images = {name: project_image(builder, name, {}) for name in PROJECT_DOCKERFILES}
         subprocess.run(["docker", "pull", "--quiet", UPSTREAM_MOTO_IMAGE], check=True)
         images["sora/moto"] = UPSTREAM_MOTO_IMAGE
+        subprocess.run(["docker", "pull", "--quiet", UPSTREAM_POSTGRES_IMAGE], check=True)
+        images["sora/postgres"] = UPSTREAM_POSTGRES_IMAGE
         return images
     python, python_build = python_images(builder)
     build_args = {"PYTHON_IMAGE": python, "BUILD_IMAGE": python_build}
     images = {name: project_image(builder, name, build_args) for name in PROJECT_DOCKERFILES}
     images["sora/moto"] = moto_image(builder, python, python_build)
+    images["sora/postgres"] = postgres_image(builder, builder.debian("sora/debian"))
     return images
 
 

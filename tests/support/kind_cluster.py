@@ -48,7 +48,7 @@ def state_dir(name: str) -> Path:
 @dataclass(frozen=True)
 class ClusterImages:
     node: str | None  # None: kind's own default node image
-    project: Mapping[str, str]  # sora/services, sora/operator, sora/moto -> ref
+    project: Mapping[str, str]  # sora/services, sora/operator, sora/moto, sora/postgres -> ref
 
 
 def build_images(builder: images.Builder) -> ClusterImages:

@@ -85,7 +85,7 @@ def sora_kind_cluster(
 def sora_images(
     sora_kind_cluster: Any, cluster_images: kind_cluster.ClusterImages
 ) -> dict[str, str]:
-    """The project's images (sora/services, sora/operator, sora/moto), loaded: name -> ref."""
+    """The project's images (services, operator, moto, postgres), loaded: name -> ref."""
     kind_cluster.load(sora_kind_cluster, list(cluster_images.project.values()))
     return dict(cluster_images.project)
 

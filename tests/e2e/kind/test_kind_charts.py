@@ -10,6 +10,7 @@ disruptions (a pod deleted, a rolling upgrade, a node drained), and last
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import subprocess
@@ -640,6 +641,120 @@ def test_draining_a_node_moves_what_can_move_and_the_status_names_what_cannot(
     with platform.forward(f"service/{SORA}-feedback-api", 3001, NAMESPACE) as feedback:
         api = f"http://127.0.0.1:{feedback}"
         assert {target: _ratings(api, target) for target in rated} == acknowledged
+
+
+PG_NAMESPACE = "e2e-sora-postgresql"
+PG_RELEASE = "sora-pg"
+
+
+def _postgres_server(image: str, password: str) -> list[dict[str, Any]]:
+    """PostgreSQL in a pod (data in an emptyDir: this test's database lives as long as it),
+    and the Secret with the feedback API's DATABASE_URL."""
+    labels = {"app": "postgres"}
+    url = f"postgresql://sora:{password}@postgres.{PG_NAMESPACE}.svc:5432/postgres"
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "postgres", "namespace": PG_NAMESPACE},
+            "spec": {
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "postgres",
+                                "image": image,
+                                "imagePullPolicy": "IfNotPresent",
+                                "env": [
+                                    {"name": "POSTGRES_USER", "value": "sora"},
+                                    {"name": "POSTGRES_PASSWORD", "value": password},
+                                    {"name": "PGDATA", "value": "/var/lib/postgresql/data/db"},
+                                ],
+                                "ports": [{"containerPort": 5432}],
+                                "readinessProbe": {"tcpSocket": {"port": 5432}},
+                                "volumeMounts": [
+                                    {"name": "data", "mountPath": "/var/lib/postgresql/data"}
+                                ],
+                            }
+                        ],
+                        "volumes": [{"name": "data", "emptyDir": {}}],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "postgres", "namespace": PG_NAMESPACE},
+            "spec": {"selector": labels, "ports": [{"port": 5432, "targetPort": 5432}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "feedback-database", "namespace": PG_NAMESPACE},
+            "stringData": {"url": url},
+        },
+    ]
+
+
+def test_on_postgresql_two_feedback_api_replicas_serve_one_database(
+    platform: Platform,
+) -> None:
+    # A second platform beside the first, its feedback API on PostgreSQL in the cluster:
+    # no volume, several replicas, every pod reading what another one wrote.
+    password = hashlib.sha256(PG_NAMESPACE.encode()).hexdigest()[:24]
+    platform.kubectl("create", "namespace", PG_NAMESPACE)
+    try:
+        platform.kubectl(
+            "apply", "-f", "-",
+            input=yaml.safe_dump_all(_postgres_server(platform.images["sora/postgres"], password)),
+        )  # fmt: skip
+        platform.kubectl(
+            "rollout", "status", "deployment/postgres", "-n", PG_NAMESPACE, "--timeout=180s"
+        )
+        platform.helm(
+            "install", PG_RELEASE, str(PLATFORM_CHART), "--namespace", PG_NAMESPACE,
+            "--set", "environment=dev",
+            *platform.image_values("sora/services"),
+            "--set", "ingress.enabled=false",
+            "--set", "feedbackApi.replicas=2",
+            "--set", "feedbackApi.database.engine=postgresql",
+            "--set", "feedbackApi.database.urlSecretRef.name=feedback-database",
+        )  # fmt: skip
+        platform.kubectl(
+            "wait", f"sora/{PG_RELEASE}", "-n", PG_NAMESPACE, "--for=condition=Ready",
+            "--timeout=300s",
+        )  # fmt: skip
+        selector = f"app.kubernetes.io/instance={PG_RELEASE},app.kubernetes.io/component="
+        pods = json.loads(
+            platform.kubectl(
+                "get", "pods", "-n", PG_NAMESPACE, "-l", f"{selector}feedback-api", "-o", "json"
+            )
+        )["items"]
+        assert len(pods) == 2
+        assert all(
+            v.get("persistentVolumeClaim") is None for p in pods for v in p["spec"]["volumes"]
+        )
+        assert not json.loads(platform.kubectl("get", "pvc", "-n", PG_NAMESPACE, "-o", "json"))[
+            "items"
+        ]
+        first, second = (p["metadata"]["name"] for p in pods)
+        target = _targets(platform)[0]
+        with platform.forward(f"pod/{first}", 3001, PG_NAMESPACE) as writer:
+            _post_feedback(f"http://127.0.0.1:{writer}", target, 5)
+            written = _ratings(f"http://127.0.0.1:{writer}", target)
+        assert written["count"] == 1
+        with platform.forward(f"pod/{second}", 3001, PG_NAMESPACE) as reader:
+            reader_api = f"http://127.0.0.1:{reader}"
+            assert _ratings(reader_api, target) == written
+            health = requests.get(f"{reader_api}/health", timeout=10)
+            assert health.status_code == 200, health.text
+    finally:
+        with contextlib.suppress(AssertionError):  # nothing to uninstall if the install failed
+            platform.helm("uninstall", PG_RELEASE, "--namespace", PG_NAMESPACE, "--wait")
+        platform.kubectl("delete", "namespace", PG_NAMESPACE, "--timeout=300s", check=False)
 
 
 def test_helm_uninstall_keeps_the_database_volume_and_its_secret(platform: Platform) -> None:
