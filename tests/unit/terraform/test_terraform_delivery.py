@@ -206,3 +206,17 @@ def test_the_deploy_role_reaches_this_cluster_and_its_namespaces_only(
         # Anything beyond reading is limited to the operator chart's own objects, by name.
         assert not writes or rule.get("resource_names"), rule
         assert not {"create", "delete"} & set(rule["verbs"]), rule
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it() -> None:
+    # A tag can be moved to other code; a commit cannot. The comment says which release.
+    pinned = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+    for workflow in sorted((REPO / ".github" / "workflows").glob("*.yml")):
+        steps = [
+            line.split("uses:", 1)[1].strip()
+            for line in workflow.read_text().splitlines()
+            if re.match(r"^\s*(- )?uses:", line)
+        ]
+        assert steps, workflow
+        unpinned = [step for step in steps if not pinned.match(step)]
+        assert not unpinned, f"{workflow.name}: {unpinned}"
