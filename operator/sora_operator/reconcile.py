@@ -31,6 +31,7 @@ from sora_operator.builders import names
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import DesiredState, desired_state
 from sora_operator.clock import parse_time
+from sora_operator.echoes import OwnWrites
 from sora_operator.hpa_handover import replicas_manifest
 from sora_operator.kube import ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
@@ -105,6 +106,8 @@ class Reconciler:
     generate_admin_secret_values: Callable[[], Mapping[str, str]] = random_admin_secret_values
     #: Applies as another field manager, to hand ``replicas`` over to the HPA (hpa_handover.py).
     handover: Cluster | None = None
+    #: Remembers what each write returned, so that its watch event starts no reconcile.
+    own_writes: OwnWrites = field(default_factory=OwnWrites)
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         outcome = Outcome()
@@ -209,6 +212,7 @@ class Reconciler:
         }
         for write in writes:
             written = self._attempt(outcome, partial(self._apply, write, outcome))
+            self.own_writes.record(written)
             if write.ref in live:
                 live[write.ref] = written
         return live

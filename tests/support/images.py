@@ -11,7 +11,8 @@ import``) -> ``sora/python`` (Debian's python3) -> ``sora/python-build`` (plus t
 machine's CA bundle, for pip and uv behind a TLS-inspecting proxy; used only as the
 Dockerfiles' build stage, never as the final image) -> ``sora/services`` and
 ``sora/operator`` from the project's Dockerfiles, ``sora/moto`` (an S3-API server
-for pods) and ``sora/postgres`` (``sora/debian`` plus Debian's PostgreSQL). The kind node image and the cluster's own images are in kindnode.py.
+for pods) and ``sora/postgres`` (``sora/debian`` plus Debian's PostgreSQL). The kind node
+image and the cluster's own images are in kindnode.py.
 
     python -m tests.support.images build     build or reuse the project's images
 """

@@ -1,8 +1,20 @@
-"""The small pure parts of the handlers: mapping a child back to its SoraDeployment."""
+"""The small parts of the handlers: mapping a child back to its SoraDeployment, and
+which child events start a reconcile."""
 
 from __future__ import annotations
 
-from sora_operator.handlers import CHILD_RESOURCES, parent_of
+import logging
+from copy import deepcopy
+from types import SimpleNamespace
+from typing import Any, cast
+
+import kopf
+
+from sora_operator.echoes import OwnWrites
+from sora_operator.handlers import CHILD_RESOURCES, child_changed, parent_of
+from sora_operator.reconcile import Reconciler
+from tests.unit.operator.conftest import FakeCluster
+from tests.unit.operator.factories import body
 
 
 def test_a_child_maps_to_the_soradeployment_named_by_its_instance_label() -> None:
@@ -18,3 +30,51 @@ def test_an_unlabelled_object_maps_to_nothing() -> None:
 
 def test_secrets_are_not_watched_so_the_operator_needs_no_cluster_wide_secret_list() -> None:
     assert all(resource[-1] != "secrets" for resource in CHILD_RESOURCES)
+
+
+class _Runner:
+    """Records which SoraDeployments a child event would reconcile."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, str]] = []
+
+    def run(self, key: tuple[str, str], work: object) -> None:
+        self.keys.append(key)
+
+
+def _body(obj: dict[str, Any]) -> kopf.Body:
+    return kopf.Body(cast(kopf.RawBody, deepcopy(obj)))
+
+
+def _memo(reconciler: Reconciler) -> SimpleNamespace:
+    return SimpleNamespace(reconciler=reconciler, reconciles=_Runner())
+
+
+def test_the_echo_of_the_operators_own_write_starts_no_reconcile(
+    reconciler: Reconciler, cluster: FakeCluster
+) -> None:
+    reconciler.reconcile(body())
+    written = next(m for m in cluster.objects.values() if m["kind"] == "Service")
+    memo = _memo(reconciler)
+    log = logging.getLogger("test")
+    child_changed(type="ADDED", body=_body(written), memo=memo, logger=log)
+    assert memo.reconciles.keys == []
+
+    edited = deepcopy(written)
+    edited["metadata"]["resourceVersion"] = "someone-else"
+    child_changed(type="MODIFIED", body=_body(edited), memo=memo, logger=log)
+    child_changed(type="DELETED", body=_body(written), memo=memo, logger=log)
+    assert memo.reconciles.keys == [("sora-prod", "shop")] * 2
+
+
+def test_own_writes_forget_a_deleted_object() -> None:
+    writes = OwnWrites()
+    service = {
+        "kind": "Service",
+        "metadata": {"namespace": "n", "name": "s", "resourceVersion": "7"},
+    }
+    writes.record(service)
+    assert writes.is_echo("MODIFIED", service)
+    assert not writes.is_echo("DELETED", service)
+    assert len(writes) == 0
+    assert not writes.is_echo("ADDED", service)
