@@ -26,6 +26,7 @@ from sora_contract.logs import configure_logging
 from sora_contract.settings import ConfigError
 from sora_operator import __version__, clock, handlers, kube
 from sora_operator.backups.metrics import BackupTracker
+from sora_operator.child_watch import KnownAbsent
 from sora_operator.coalescing import CoalescingRunner
 from sora_operator.config import OperatorConfig
 from sora_operator.hpa_handover import HANDOVER_MANAGER
@@ -220,6 +221,8 @@ class Operator:
             image_defaults=ImageDefaults(self.config.image_repository, self.config.image_tag),
             clock=_utc_now,
             handover=dataclasses.replace(self.cluster, field_manager=HANDOVER_MANAGER),
+            # A missed watch event can hide a leftover for one resync period at most.
+            known_absent=KnownAbsent(ttl=self.config.resync_seconds),
         )
         memo = handlers.OperatorContext(
             self.cluster,

@@ -5,7 +5,7 @@ A SoraDeployment is reconciled when it is created, changed or found at start
 scaling windows or continuous replication (timer: the window in force moves with
 the clock; the replication lag in the status follows the sidecar), and whenever
 one of its children changes or disappears (drift; not for the watch event of
-the operator's own write, echoes.py). All of these go through one
+the operator's own write, child_watch.py). All of these go through one
 CoalescingRunner, so one SoraDeployment never has two reconciles at once; its
 status is written inside that reconcile (a status patch deferred to kopf
 could race with a drift reconcile and store the older observation).
@@ -149,8 +149,12 @@ def child_changed(
     if not type:
         return  # None: the initial listing at start; the resume handlers cover it
     key = parent_of(body)
-    if key is None or memo.reconciler.own_writes.is_echo(type, body):
-        return  # not ours, or the echo of our own write: that reconcile saw it
+    if key is None:
+        return
+    if memo.reconciler.known_absent is not None:
+        memo.reconciler.known_absent.seen(body)
+    if memo.reconciler.own_writes.is_echo(type, body):
+        return  # the echo of our own write: the reconcile that wrote it saw it
     try:
         _reconcile(memo, key, "drift")
     except (ApiError, NotLeadingError) as error:

@@ -30,8 +30,8 @@ from sora_operator.backups import view as backup_view
 from sora_operator.builders import names
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import DesiredState, desired_state
+from sora_operator.child_watch import KnownAbsent, OwnWrites
 from sora_operator.clock import parse_time
-from sora_operator.echoes import OwnWrites
 from sora_operator.hpa_handover import replicas_manifest
 from sora_operator.kube import ApiError
 from sora_operator.monitoring import PROMETHEUS_OPERATOR_KINDS
@@ -108,6 +108,8 @@ class Reconciler:
     handover: Cluster | None = None
     #: Remembers what each write returned, so that its watch event starts no reconcile.
     own_writes: OwnWrites = field(default_factory=OwnWrites)
+    #: Turned-off children a lookup found absent (child_watch.py); None: look each time.
+    known_absent: KnownAbsent | None = None
 
     def reconcile(self, body: Mapping[str, Any]) -> Outcome:
         outcome = Outcome()
@@ -228,8 +230,17 @@ class Reconciler:
             secrets.append(plan.admin_secret_ref(sora_deployment))
         for ref in secrets:
             self._read(ref, seen.secrets, outcome)
-        for ref in [*(ref_of(m) for m in state.manifests), *state.absent]:
+        for ref in map(ref_of, state.manifests):
+            if self.known_absent is not None:
+                self.known_absent.forget(ref)
             self._read(ref, seen.children, outcome)
+        for ref in state.absent:
+            if self.known_absent is not None and self.known_absent.holds(ref):
+                seen.children[ref] = None
+                continue
+            self._read(ref, seen.children, outcome)
+            if self.known_absent is not None and ref in seen.children and not seen.children[ref]:
+                self.known_absent.record(ref)
         claim = plan.claim_ref(sora_deployment)
         secret_missing = seen.secrets.get(plan.secret_ref(sora_deployment), {}) is None
         if secret_missing and claim not in seen.children:

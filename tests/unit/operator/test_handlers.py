@@ -10,11 +10,12 @@ from typing import Any, cast
 
 import kopf
 
-from sora_operator.echoes import OwnWrites
+from sora_operator.child_watch import KnownAbsent, OwnWrites
 from sora_operator.handlers import CHILD_RESOURCES, child_changed, parent_of
+from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Reconciler
 from tests.unit.operator.conftest import FakeCluster
-from tests.unit.operator.factories import body
+from tests.unit.operator.factories import IMAGE, body
 
 
 def test_a_child_maps_to_the_soradeployment_named_by_its_instance_label() -> None:
@@ -78,3 +79,49 @@ def test_own_writes_forget_a_deleted_object() -> None:
     assert not writes.is_echo("DELETED", service)
     assert len(writes) == 0
     assert not writes.is_echo("ADDED", service)
+
+
+def test_a_turned_off_child_found_absent_is_not_looked_up_again_until_an_event_or_the_ttl(
+    cluster: FakeCluster,
+) -> None:
+    now = [0.0]
+    absent = KnownAbsent(ttl=300, clock=lambda: now[0])
+    values = {"ENCRYPTION_KEY": "e" * 43, "IP_SALT": "s" * 43, "ADMIN_TOKEN": "a" * 43}
+    reconciler = Reconciler(
+        cluster,
+        IMAGE,
+        clock=lambda: "2026-01-01T00:00:00Z",
+        generate_secret_values=lambda: values,
+        known_absent=absent,
+    )
+    reads: list[ObjectRef] = []
+    get = cluster.get
+
+    def recorded_get(ref: ObjectRef) -> dict[str, Any] | None:
+        reads.append(ref)
+        return get(ref)
+
+    cluster.get = recorded_get  # type: ignore[method-assign]
+    turned_off = ObjectRef("Ingress", "sora-prod", "shop")
+    platform = body({"environment": "dev", "ingress": {"enabled": False}})
+
+    reconciler.reconcile(platform)
+    assert turned_off in reads
+    reads.clear()
+    reconciler.reconcile(platform)
+    assert turned_off not in reads  # trusted: found absent a moment ago
+
+    leftover = {"kind": "Ingress", "metadata": {"namespace": "sora-prod", "name": "shop"}}
+    absent.seen(leftover)  # a watch event: someone made one
+    reconciler.reconcile(platform)
+    assert turned_off in reads
+    reads.clear()
+    now[0] = 301.0
+    reconciler.reconcile(platform)
+    assert turned_off in reads  # the trust ran out
+
+    reconciler.reconcile(body({"environment": "dev"}))  # turned on: created
+    reads.clear()
+    reconciler.reconcile(platform)  # and off again before any watch event
+    assert turned_off in reads
+    assert turned_off not in cluster.objects
