@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,21 @@ def context_files(root: Path, sources: Sequence[str]) -> list[Path]:
         check=True,
     ).stdout
     return sorted(root / name for name in set(out.decode().split("\0")) if name)
+
+
+def ensure_host_package(program: str, log: Log, package: str | None = None) -> None:
+    """Install Debian's ``package`` (default: named like ``program``) on this machine when
+    ``program`` is missing: a fresh CI machine has none of what was installed by hand."""
+    if shutil.which(program):
+        return
+    package = package or program
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [*sudo, "apt-get", "install", "-y", "-q", package]
+    log(f"installing Debian's {package} (apt-get): {program} is missing")
+    if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update", "-q"], env=env, capture_output=True, check=True)
+        subprocess.run(install, env=env, capture_output=True, check=True)
 
 
 def mmdebstrap_args(include: Sequence[str]) -> list[str]:
@@ -241,6 +257,7 @@ class Builder:
         ref = f"{name}:{content_hash(args)}"
 
         def build(run: Callable[..., str]) -> None:
+            ensure_host_package("mmdebstrap", self.log)
             run("docker", "import", "-", ref, pipe_from=args)
 
         return self.ensure(ref, build)
