@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
+import re
+import selectors
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,6 @@ import pytest
 
 from tests.support import controlplane as cp
 from tests.support import images, kind_cluster
-from tests.support.polling import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ENGINE = REPO_ROOT / "hack" / "docker-engine.sh"
@@ -135,21 +137,34 @@ def helm_kind(
     return run
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_FORWARDING = re.compile(rb"Forwarding from 127\.0\.0\.1:(\d+) ")
 
 
-def _accepts(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+def _forwarded_port(proc: subprocess.Popen[bytes], target: str, timeout: float = 60) -> int:
+    """The local port kubectl chose (``:REMOTE``), from its "Forwarding from" line. Letting
+    kubectl bind the port leaves no moment in which another process (the integration
+    tier runs beside this one) could take a port picked in advance."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if selector.select(timeout=1):
+                line = proc.stdout.readline()
+                if not line:
+                    break  # kubectl exited
+                seen += line
+                found = _FORWARDING.search(line)
+                if found:
+                    return int(found.group(1))
+    error = proc.stderr.read() if proc.stderr is not None and proc.poll() is not None else b""
+    raise AssertionError(f"port-forward {target}: no local port; said {seen!r} {error!r}")
 
 
 @contextlib.contextmanager
 def port_forward(cluster: Any, target: str, remote_port: int, namespace: str) -> Iterator[int]:
-    """``kubectl port-forward`` to a free local port, yielded once it accepts connections."""
-    port = _free_port()
+    """``kubectl port-forward`` to a local port kubectl picks, yielded once it forwards."""
     proc = subprocess.Popen(
         [
             str(cluster.kubectl_path),
@@ -157,20 +172,16 @@ def port_forward(cluster: Any, target: str, remote_port: int, namespace: str) ->
             "-n",
             namespace,
             target,
-            f"{port}:{remote_port}",
+            f":{remote_port}",
         ],
         env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig_path)},
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
-        wait_for(
-            lambda: proc.poll() is not None or _accepts(port),
-            timeout=60,
-            what=f"port-forward to {target}",
-        )
-        if proc.poll() is not None:
-            raise AssertionError(f"port-forward {target} exited: {proc.stderr.read()!r}")  # type: ignore[union-attr]
+        port = _forwarded_port(proc, target)
+        # kubectl prints a line per connection: keep its pipe from filling up and stalling it.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()  # type: ignore[union-attr]
         yield port
     finally:
         proc.kill()
