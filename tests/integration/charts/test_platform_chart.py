@@ -219,6 +219,45 @@ def test_existing_secret_is_used_and_none_generated(helm: Helm) -> None:
     assert one(docs, "SoraDeployment")["spec"]["feedbackApi"]["secretName"] == "mine"
 
 
+EXTERNAL_KEYS = {
+    "feedbackApi.existingSecret": "sora-keys",
+    "externalSecret.enabled": "true",
+    "externalSecret.secretStoreRef.name": "aws-secrets-manager",
+    "externalSecret.remoteKey": "sora-prod/platform-keys",
+}
+
+
+def _set(values: dict[str, str]) -> list[str]:
+    return [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
+
+
+def test_an_external_secret_makes_the_existing_secret_from_the_store(helm: Helm) -> None:
+    docs = render(helm, *_set(EXTERNAL_KEYS))
+    assert not of_kind(docs, "Secret")  # the keys come from the store, never from here
+    external = one(docs, "ExternalSecret")
+    assert external["apiVersion"] == "external-secrets.io/v1"
+    assert external["spec"]["target"]["name"] == "sora-keys"
+    assert external["spec"]["secretStoreRef"] == {
+        "kind": "ClusterSecretStore",
+        "name": "aws-secrets-manager",
+    }
+    assert external["spec"]["dataFrom"] == [{"extract": {"key": "sora-prod/platform-keys"}}]
+    assert external["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    spec = one(docs, "SoraDeployment")["spec"]["feedbackApi"]
+    assert spec["existingSecret"] == "sora-keys"
+
+
+@pytest.mark.parametrize(
+    "missing", [key for key in EXTERNAL_KEYS if key != "externalSecret.enabled"]
+)
+def test_an_external_secret_without_what_it_needs_is_refused(helm: Helm, missing: str) -> None:
+    values = {key: value for key, value in EXTERNAL_KEYS.items() if key != missing}
+    refused = helm.run("template", "sora", str(PLATFORM_CHART), *_set(values), check=False)
+    assert refused.returncode != 0
+    assert missing in refused.stderr
+    assert "ExternalSecret" not in refused.stdout
+
+
 def test_operator_generates_the_secret_when_the_chart_does_not(helm: Helm) -> None:
     docs = render(helm, "--set", "secret.create=false")
     assert not of_kind(docs, "Secret")
