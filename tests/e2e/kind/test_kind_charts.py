@@ -380,8 +380,8 @@ def test_continuous_replication_restores_the_state_of_a_chosen_moment(
 
     platform.helm(
         "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
-        "--set", "restore.requestId=e2e-restore-to-time", "--set", "restore.from=replica",
-        "--set", f"restore.toTime={point}",
+        # from stays "latest": with toTime the restore is the replica's (a CEL rule).
+        "--set", "restore.requestId=e2e-restore-to-time", "--set", f"restore.toTime={point}",
     )  # fmt: skip
 
     def restored() -> dict[str, Any] | None:
@@ -628,7 +628,8 @@ def test_draining_a_node_moves_what_can_move_and_the_status_names_what_cannot(
             what="status.feedbackApi.notReady naming why the feedback API cannot move",
         )
         assert cause["reason"] == "Unschedulable", cause
-        assert "volume node affinity conflict" in cause["message"], cause
+        # The scheduler's words (Kubernetes 1.36) for a volume bound to another node.
+        assert "didn't match PersistentVolume's node affinity" in cause["message"], cause
         ready = next(c for c in platform.sora()["status"]["conditions"] if c["type"] == "Ready")
         assert (ready["status"], ready["reason"]) == ("False", "Unschedulable"), ready
         assert "feedback API" in ready["message"], ready
