@@ -109,22 +109,26 @@ def _restoring(progress: dict[str, Any], facts: RestoreFacts) -> RestoreDecision
     if finished is None:
         return RestoreDecision(progress, hold_down=True)
     result, when = finished
-    progress.update(restore_result(result, facts.job, facts.job_pods))
+    progress.update(restore_result(result, facts.job, facts.job_pods, progress.get("toTime")))
     progress["finishedAt"] = when
     progress["phase"] = SCALING_UP
     return RestoreDecision(progress)
 
 
 def restore_result(
-    result: str, job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
+    result: str,
+    job: Mapping[str, Any],
+    pods: Sequence[Mapping[str, Any]],
+    to_time: str | None = None,
 ) -> dict[str, Any]:
+    """The finished Job's result; a moment asked for is named as it was asked (``to_time``)."""
     outcome = None
     for pod in pods:
         outcome = outcome or termination_message(pod, restore_builder.CONTAINER)
     if result == "success":
         facts: dict[str, Any] = {"result": "restored", "message": "Restore Job completed"}
         if outcome and outcome.get("from") == "replica":
-            point = outcome.get("to_time") or "its newest state"
+            point = to_time or outcome.get("to_time") or "its newest state"
             facts["message"] = f"Restored the replica at {point} ({outcome.get('rows')} rows)"
         elif outcome:
             facts["key"] = outcome.get("key")

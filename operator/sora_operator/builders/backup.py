@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from sora_contract import layout
 from sora_operator.builders import labels, names, pods
-from sora_operator.builders.configmap import SORA_ENV
+from sora_operator.builders.pods import SORA_ENV
 from sora_operator.spec import SoraDeployment
 
 COMPONENT: Final = "backup"
@@ -185,6 +185,8 @@ def environment(sora_deployment: SoraDeployment) -> list[dict[str, str]]:
         "DATABASE_PATH": layout.DATABASE_PATH,
         "BACKUP_BUCKET": backup.bucket or "",
         "BACKUP_PREFIX": backup.prefix,
+        # The sidecar replicates there and a restore --to-time reads from there: one value.
+        "BACKUP_REPLICA_PREFIX": backup.replica_prefix,
         "BACKUP_NAME": f"{sora_deployment.name}-feedback",
         "BACKUP_STORAGE_CLASS": backup.storage_class,
         "BACKUP_RETENTION_DAYS": str(backup.retention_days),

@@ -12,12 +12,9 @@ from typing import Any, Final
 
 from sora_contract import layout
 from sora_operator.builders import labels, names, replication
+from sora_operator.builders.pods import SORA_ENV
 from sora_operator.spec import LocalStorage, S3Storage, SoraDeployment
 
-#: In a cluster every environment runs the services in production mode: dev and
-#: staging differ by size, not by relaxed security (SORA_ENV=development allows
-#: weak default secrets).
-SORA_ENV: Final = "production"
 #: Where the load balancer's requests come from when the spec does not say: the
 #: private ranges of the VPC, so X-Forwarded-For is trusted from the ALB only.
 PRIVATE_RANGES: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")

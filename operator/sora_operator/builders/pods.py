@@ -13,6 +13,11 @@ from sora_contract import layout
 from sora_operator.builders import labels
 from sora_operator.spec import GROUP, Resources, SoraDeployment
 
+#: In a cluster every environment runs the services in production mode: dev and
+#: staging differ by size, not by relaxed security (SORA_ENV=development allows
+#: weak default secrets).
+SORA_ENV: Final = "production"
+
 CONFIG_CHECKSUM_ANNOTATION: Final = f"{GROUP}/config-checksum"
 LOG_RETENTION_ANNOTATION: Final = f"{GROUP}/log-retention-days"
 

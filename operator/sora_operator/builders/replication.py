@@ -37,7 +37,6 @@ def replication_container(sora: SoraDeployment) -> dict[str, Any] | None:
         if entry["name"] != "BACKUP_RESULT_FILE"  # a long-running process has no outcome
     ]
     env += [
-        {"name": "BACKUP_REPLICA_PREFIX", "value": sora.backup.replica_prefix},
         {"name": "REPLICATION_METRICS_PORT", "value": str(layout.REPLICATION_METRICS_PORT)},
         {"name": "REPLICATION_PROBE_SECONDS", "value": str(PROBE_SECONDS)},
     ]

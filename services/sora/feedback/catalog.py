@@ -19,7 +19,11 @@ When the file server cannot be reached the last catalog is kept, and:
   catalog, whatever its age: showing an entry removed during the outage is
   the lesser harm than no rankings at all;
 * before the first successful fetch there is nothing to check against, and
-  both answer 503.
+  both answer 503. Until then a request does not wait for the background retry
+  (up to ``RETRY_SECONDS`` away): it fetches at once, one fetch at a time per
+  process, at most every ``FIRST_LOAD_RETRY_SECONDS``. So a pod that came up
+  before its file server accepts feedback as soon as the file server answers,
+  not seconds after the platform reported Ready.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ TIMEOUT: Final = (2.0, 10.0)  # connect, read (seconds)
 FIRST_LOAD_WAIT_SECONDS: Final = 5.0
 # After a failed refresh, try again this soon (or after the TTL, if shorter).
 RETRY_SECONDS: Final = 2.0
+# Before any catalog was loaded, a request fetches itself, at most this often per process.
+FIRST_LOAD_RETRY_SECONDS: Final = 0.25
 
 CatalogState = Literal["ok", "stale", "unavailable"]
 
@@ -166,6 +172,8 @@ class Catalog:
         self._pid: int | None = None
         self._first_attempt = threading.Event()
         self._closed = threading.Event()
+        self._fetching = threading.Lock()  # the on-demand first load: one fetch at a time
+        self._last_attempt = float("-inf")
 
     def for_writes(self) -> frozenset[Target]:
         """The catalog to accept a submission against: one no older than the maximum age."""
@@ -208,7 +216,22 @@ class Catalog:
         self._start()
         if self._snapshot is None:
             self._first_attempt.wait(FIRST_LOAD_WAIT_SECONDS)
+        if self._snapshot is None:
+            self._first_load_now()
         return self._snapshot
+
+    def _first_load_now(self) -> None:
+        """Fetch now rather than at the background thread's next retry; requests that
+        arrive during that fetch wait for it instead of fetching again."""
+        if not self._fetching.acquire(timeout=FIRST_LOAD_WAIT_SECONDS):
+            return
+        try:
+            due = self._last_attempt + FIRST_LOAD_RETRY_SECONDS
+            if self._snapshot is None and self._clock() >= due:
+                self._last_attempt = self._clock()
+                self.refresh()
+        finally:
+            self._fetching.release()
 
     def _start(self) -> None:
         if self._pid == os.getpid():

@@ -390,7 +390,8 @@ def test_continuous_replication_restores_the_state_of_a_chosen_moment(
 
     outcome = wait_for(restored, timeout=300, what="status.lastRestore for e2e-restore-to-time")
     assert outcome["result"] == "restored", outcome
-    assert point in outcome["message"], outcome
+    assert outcome["toTime"] == point, outcome
+    assert outcome["message"].startswith(f"Restored the replica at {point} "), outcome
     platform.wait_ready()
     platform.kubectl(
         "rollout", "status", f"deployment/{SORA}-feedback-api", "-n", NAMESPACE, "--timeout=180s"

@@ -197,3 +197,20 @@ def test_a_failing_file_server_is_a_fetch_error(status: int, message: str) -> No
     server.status = status
     with pytest.raises(CatalogFetchError, match=message):
         fetcher(server).fetch()
+
+
+def test_before_any_catalog_a_request_fetches_at_once_rather_than_wait_for_the_retry() -> None:
+    clock, source = Clock(), Source(None)
+    starting = catalog(source, clock)
+    with pytest.raises(CatalogUnavailableError):
+        starting.for_writes()  # the file server is not up yet
+    tried = source.calls
+    source.targets = TARGETS  # it is now; the background retry is RETRY_SECONDS away
+    with pytest.raises(CatalogUnavailableError):
+        starting.for_writes()  # within FIRST_LOAD_RETRY_SECONDS of the last attempt
+    clock.now += 1
+    assert starting.for_writes() == TARGETS
+    assert source.calls > tried
+    calls = source.calls
+    starting.for_writes()
+    assert source.calls == calls  # loaded: no more fetches on the request path

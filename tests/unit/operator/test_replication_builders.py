@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from sora_contract import layout
-from sora_operator.backups.restore import RestoreFacts, finish_restore, restore_step
+from sora_operator.backups.restore import (
+    RestoreFacts,
+    finish_restore,
+    restore_result,
+    restore_step,
+)
 from sora_operator.builders.configmap import feedback_api_configmap
 from sora_operator.builders.feedback import feedback_api_deployment
 from sora_operator.builders.networkpolicies import feedback_api_policy
@@ -38,6 +44,19 @@ def test_the_replica_has_its_own_prefix() -> None:
     assert make_sora_deployment("prod", backup=BUCKET).backup.replica_prefix == "replica/prod/"
     with pytest.raises(SpecError, match=r"overlaps backup\.prefix"):
         make_sora_deployment("prod", backup={**BUCKET, "replicaPrefix": "database/prod/wal/"})
+
+
+def test_a_restore_to_a_moment_reads_the_prefix_the_sidecar_writes() -> None:
+    # Found on real pods: the restore Job looked under sora-backup's default prefix.
+    platform = make_sora_deployment("dev", backup={**BUCKET, "continuous": True})
+    sidecar = _sidecar(feedback_api_deployment(platform, "c"))
+    assert sidecar is not None
+    job = restore_job(platform, Restore("r1", "latest", "2026-11-28T09:00:00Z"))
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    restore_env = {item["name"]: item["value"] for item in container["env"]}
+    sidecar_env = {item["name"]: item["value"] for item in sidecar["env"]}
+    assert restore_env["BACKUP_REPLICA_PREFIX"] == sidecar_env["BACKUP_REPLICA_PREFIX"]
+    assert restore_env["BACKUP_REPLICA_PREFIX"] == "replica/dev/"
 
 
 def test_continuous_replication_needs_a_bucket() -> None:
@@ -183,6 +202,21 @@ def test_a_restore_to_a_time_carries_the_time_through_its_phases_into_last_resto
     )
     assert last is not None
     assert (last["from"], last["toTime"]) == ("replica", "2026-11-28T09:15:00Z")
+
+
+def test_a_restored_moment_is_named_as_it_was_asked() -> None:
+    outcome = {"from": "replica", "to_time": "2026-11-28T09:15:00+00:00", "rows": 3}
+    pod = {
+        "status": {
+            "containerStatuses": [
+                {"name": "restore", "state": {"terminated": {"message": json.dumps(outcome)}}}
+            ]
+        }
+    }
+    facts = restore_result("success", {}, [pod], "2026-11-28T09:15:00Z")
+    assert facts["message"] == "Restored the replica at 2026-11-28T09:15:00Z (3 rows)"
+    newest = restore_result("success", {}, [pod])
+    assert newest["message"] == "Restored the replica at 2026-11-28T09:15:00+00:00 (3 rows)"
 
 
 def test_the_operator_may_read_the_sidecars_port_and_nothing_else_opens() -> None:
