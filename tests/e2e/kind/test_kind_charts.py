@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ import yaml
 from tests.e2e.kind.conftest import REPO_ROOT
 from tests.support import kind_cluster
 from tests.support.polling import wait_for
+from tests.support.processes import program
 
 # Real pods on two busy cores: loading the images into the node and the first pods'
 # start can take minutes (the session's fixtures count against the first test).
@@ -47,6 +49,7 @@ class Platform:
     helm: Any
     forward: Any
     images: dict[str, str]
+    kubeconfig: Path
 
     def image_values(self, name: str) -> list[str]:
         repository, tag = self.images[name].rsplit(":", 1)
@@ -55,6 +58,18 @@ class Platform:
             "--set", f"image.tag={tag}",
             "--set", "image.pullPolicy=Never",
         ]  # fmt: skip
+
+    def kubectl_sora(self, *args: str) -> str:
+        """The operators' kubectl plugin (the ``kubectl-sora`` console script) on the platform."""
+        done = subprocess.run(
+            [program("kubectl-sora"), "--kubeconfig", str(self.kubeconfig), "-n", NAMESPACE, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     def sora(self) -> dict[str, Any]:
         return dict(json.loads(self.kubectl("get", f"sora/{SORA}", "-n", NAMESPACE, "-o", "json")))
@@ -125,9 +140,15 @@ def _s3_server(image: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def platform(
-    kubectl: Any, helm_kind: Any, forward: Any, sora_images: dict[str, str]
+    kubectl: Any,
+    helm_kind: Any,
+    forward: Any,
+    sora_images: dict[str, str],
+    sora_kind_cluster: Any,
 ) -> Iterator[Platform]:
-    installed = Platform(kubectl, helm_kind, forward, sora_images)
+    installed = Platform(
+        kubectl, helm_kind, forward, sora_images, Path(sora_kind_cluster.kubeconfig_path)
+    )
     kubectl("create", "namespace", NAMESPACE)
     kubectl("apply", "-f", "-", input=yaml.safe_dump_all(_s3_server(sora_images["sora/moto"])))
     try:
@@ -280,6 +301,11 @@ def _post_feedback(api: str, target: Target, rating: int) -> None:
     assert created.status_code == 201, created.text
 
 
+def _catalog_loaded(api: str) -> bool:
+    health = requests.get(f"{api}/health", timeout=10)
+    return health.status_code == 200 and health.json().get("catalog") == "ok"
+
+
 def _targets(platform: Platform) -> list[Target]:
     """Every catalogued target. One client (the port-forward) rates each at most once
     per test: a client's second rating of a target replaces its first."""
@@ -400,6 +426,20 @@ def test_continuous_replication_restores_the_state_of_a_chosen_moment(
         assert _ratings(f"http://127.0.0.1:{feedback}", target) == chosen_state
     # Replication carries on from the restored file.
     _replica_txid(platform, 0)
+
+
+def test_kubectl_sora_shows_the_status_and_the_pods_real_logs(platform: Platform) -> None:
+    status = platform.kubectl_sora("status", SORA)
+    assert "Ready" in status, status
+    assert "replication" in status, status
+    logs = platform.kubectl_sora("logs", SORA, "--component", "feedback-api", "--tail", "50")
+    records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert records, logs
+    assert {record["service"] for record in records} == {"sora-feedback-api"}
+    # The Litestream sidecar's own output, from the same pod.
+    sidecar = platform.kubectl_sora("logs", SORA, "--component", "replicate", "--tail", "50")
+    assert sidecar.strip(), "the replicate container logged nothing"
+    assert "sora-feedback-api" not in sidecar
 
 
 def test_deleting_the_feedback_pod_loses_no_acknowledged_feedback(platform: Platform) -> None:
@@ -745,6 +785,13 @@ def test_on_postgresql_two_feedback_api_replicas_serve_one_database(
         first, second = (p["metadata"]["name"] for p in pods)
         target = _targets(platform)[0]
         with platform.forward(f"pod/{first}", 3001, PG_NAMESPACE) as writer:
+            # Ready counts pods, not routes: until the nodes' kube-proxy routes the file
+            # server's Service, the API answers what its contract says, 503 "retry later".
+            wait_for(
+                lambda: _catalog_loaded(f"http://127.0.0.1:{writer}"),
+                timeout=60,
+                what="the feedback API's first catalog from its file server",
+            )
             _post_feedback(f"http://127.0.0.1:{writer}", target, 5)
             written = _ratings(f"http://127.0.0.1:{writer}", target)
         assert written["count"] == 1

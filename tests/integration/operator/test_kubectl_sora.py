@@ -1,7 +1,7 @@
 """``kubectl-sora`` against the real control plane, with the operator as a real process.
 
 kwok completes a Job's pod without running it, so ``backup --wait`` sees the Job
-succeed; ``logs`` needs a kubelet and is left to the kind tier.
+succeed; ``logs`` needs a kubelet: tests/e2e/kind/test_kind_charts.py runs it on real pods.
 """
 
 from __future__ import annotations
