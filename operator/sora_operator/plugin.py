@@ -321,10 +321,16 @@ def _run(args: argparse.Namespace, kube: KubeClient, namespace: str) -> int:
                 print(f"kubectl-sora: no {args.component} pod of {args.name}", file=sys.stderr)
                 return 1
             newest = max(pods, key=lambda pod: str(pod["metadata"].get("creationTimestamp")))
-            text = core.read_namespaced_pod_log(
-                newest["metadata"]["name"], namespace, container=container, tail_lines=args.tail
+            # The raw bytes: the client would otherwise "deserialize" the text, and JSON
+            # log lines came out as the repr of a bytes object (found on real pods).
+            response = core.read_namespaced_pod_log(
+                newest["metadata"]["name"],
+                namespace,
+                container=container,
+                tail_lines=args.tail,
+                _preload_content=False,
             )
-            sys.stdout.write(text)
+            sys.stdout.write(response.data.decode("utf-8", errors="replace"))
     return 0
 
 
