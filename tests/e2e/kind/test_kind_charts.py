@@ -318,6 +318,21 @@ def _targets(platform: Platform) -> list[Target]:
         ]
 
 
+def _restore(platform: Platform, request_id: str, *values: str) -> dict[str, Any]:
+    """Ask for a restore through ``helm upgrade`` (a new ``restore.requestId``) and wait for
+    ``status.lastRestore`` of that request."""
+    platform.helm(
+        "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
+        "--set", f"restore.requestId={request_id}", *values,
+    )  # fmt: skip
+
+    def restored() -> dict[str, Any] | None:
+        last = platform.sora()["status"].get("lastRestore") or {}
+        return last if last.get("requestId") == request_id else None
+
+    return dict(wait_for(restored, timeout=300, what=f"status.lastRestore for {request_id}"))
+
+
 def test_a_backup_job_writes_to_s3_and_a_restore_brings_that_state_back(
     platform: Platform,
 ) -> None:
@@ -341,16 +356,7 @@ def test_a_backup_job_writes_to_s3_and_a_restore_brings_that_state_back(
         _post_feedback(api, target, 1)  # replaces the 4 written before the backup
         assert _ratings(api, target) != backed_up
 
-    platform.helm(
-        "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
-        "--set", "restore.requestId=e2e-restore-1",
-    )  # fmt: skip
-
-    def restored() -> dict[str, Any] | None:
-        last = platform.sora()["status"].get("lastRestore") or {}
-        return last if last.get("requestId") == "e2e-restore-1" else None
-
-    outcome = wait_for(restored, timeout=300, what="status.lastRestore for e2e-restore-1")
+    outcome = _restore(platform, "e2e-restore-1")
     assert outcome["result"] == "restored", outcome
     platform.wait_ready()
     platform.kubectl(
@@ -404,17 +410,8 @@ def test_continuous_replication_restores_the_state_of_a_chosen_moment(
         _replica_txid(platform, replicated)
     point = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    platform.helm(
-        "upgrade", SORA, str(PLATFORM_CHART), "--namespace", NAMESPACE, "--reuse-values",
-        # from stays "latest": with toTime the restore is the replica's (a CEL rule).
-        "--set", "restore.requestId=e2e-restore-to-time", "--set", f"restore.toTime={point}",
-    )  # fmt: skip
-
-    def restored() -> dict[str, Any] | None:
-        last = platform.sora()["status"].get("lastRestore") or {}
-        return last if last.get("requestId") == "e2e-restore-to-time" else None
-
-    outcome = wait_for(restored, timeout=300, what="status.lastRestore for e2e-restore-to-time")
+    # restore.from stays "latest": with toTime the restore is the replica's (a CEL rule).
+    outcome = _restore(platform, "e2e-restore-to-time", "--set", f"restore.toTime={point}")
     assert outcome["result"] == "restored", outcome
     assert outcome["toTime"] == point, outcome
     assert outcome["message"].startswith(f"Restored the replica at {point} "), outcome
