@@ -80,22 +80,36 @@ def child_write(
     """Create the child, update the fields that drifted, or nothing when it is converged.
 
     ``floor``: the HPA's minimum now when an HPA scales it (created with that many
-    replicas). ``hands_over``: a second field manager takes ``replicas`` from ours.
+    replicas, and raised to it when it runs fewer: an operator stopped between the
+    create and the floor left it at one). ``hands_over``: a second field manager takes
+    ``replicas`` from ours.
     """
     desired = fingerprinted(manifest)
     ref = ref_of(desired)
+    floor = floor if hands_over else None
     if live is None:
-        return Write(Change("Created", ref), desired, floor=floor if hands_over else None)
+        return Write(Change("Created", ref), desired, floor=floor)
     _check_ownership(live, ref, sora_deployment)
-    drift = differences(desired, live)
-    if not drift:
+    drift = tuple(differences(desired, live))
+    below_floor = floor is not None and _replicas(live) < floor
+    if not drift and not below_floor:
         return None
     handover = (
         handover_manifest(live)
         if hands_over and needs_handover(desired, live, FIELD_MANAGER)
         else None
     )
-    return Write(Change("Updated", ref, tuple(drift)), desired, handover=handover)
+    fields = drift + (("spec.replicas",) if below_floor else ())
+    return Write(
+        Change("Updated", ref, fields),
+        desired,
+        handover=handover,
+        floor=floor if below_floor else None,
+    )
+
+
+def _replicas(live: Mapping[str, Any]) -> int:
+    return int((live.get("spec") or {}).get("replicas", 1))
 
 
 def removal(

@@ -32,6 +32,21 @@ def test_a_missing_child_is_created_with_the_hpa_floor_only_when_handed_over() -
     assert kept.floor is None
 
 
+def test_an_autoscaled_child_below_the_hpa_floor_is_raised_to_it() -> None:
+    # An operator stopped between the create and the floor left the Deployment at one.
+    live = fingerprinted(_deployment())
+    live["spec"]["replicas"] = 1
+    raised = plan.child_write(_deployment(), live, SHOP, floor=2, hands_over=True)
+    assert raised is not None
+    assert (raised.change.verb, raised.change.fields, raised.floor) == (
+        "Updated",
+        ("spec.replicas",),
+        2,
+    )
+    live["spec"]["replicas"] = 3  # the HPA's doing, above the floor: left alone
+    assert plan.child_write(_deployment(), live, SHOP, floor=2, hands_over=True) is None
+
+
 def test_a_converged_child_needs_no_write_and_a_drifted_one_names_its_fields() -> None:
     live = fingerprinted(_deployment())
     assert plan.child_write(_deployment(), live, SHOP, floor=None, hands_over=False) is None
