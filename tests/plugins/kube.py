@@ -27,6 +27,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,21 @@ class KubeCluster:
             docs = manifest if isinstance(manifest, list) else [manifest]
             manifest = yaml.safe_dump_all(docs)
         return self.kubectl("apply", "-f", "-", *args, input=manifest).stdout
+
+    def wait_established(self, *crds: str, timeout: float = 60) -> None:
+        """Until every named CRD is Established. Not ``kubectl wait``: when it first reads
+        a CRD whose status the API server has not filled in yet, it fails at once
+        (".status.conditions accessor error: <nil>") instead of waiting."""
+        from tests.support.polling import wait_for
+
+        query = '{.status.conditions[?(@.type=="Established")].status}'
+
+        def established(crd: str) -> bool:
+            got = self.kubectl("get", f"crd/{crd}", "-o", f"jsonpath={query}", check=False)
+            return got.stdout.strip() == "True"
+
+        for crd in crds:
+            wait_for(partial(established, crd), timeout=timeout, what=f"CRD {crd} Established")
 
     def get_json(self, *args: str) -> Any:
         import json

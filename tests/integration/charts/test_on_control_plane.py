@@ -91,7 +91,7 @@ def operator_release(kube_cluster: KubeCluster) -> Iterator[OperatorRelease]:
         "--timeout",
         "180s",
     )
-    kube_cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{CRD_NAME}")
+    kube_cluster.wait_established(CRD_NAME)
     try:
         yield OperatorRelease(OPERATOR_NAMESPACE, OPERATOR_RELEASE, OPERATOR_RELEASE)
     finally:

@@ -164,9 +164,7 @@ def test_crd_schema_and_cel_rules_are_enforced(
     }
     kube_cluster.apply(crd)
     try:
-        kube_cluster.kubectl(
-            "wait", f"crd/widgets.{group}", "--for=condition=Established", "--timeout=60s"
-        )
+        kube_cluster.wait_established(f"widgets.{group}")
         good = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "ok"}}
         kube_cluster.apply({**good, "spec": {"min": 1, "max": 2}}, "-n", kube_namespace)
         bad = {**good, "metadata": {"name": "bad"}, "spec": {"min": 3, "max": 2}}

@@ -20,12 +20,7 @@ OPERATOR_ACCOUNT = "sora-operator"
 
 def install_crd(cluster: KubeCluster) -> None:
     cluster.kubectl("apply", "--server-side", "-f", str(CRD_PATH))
-    cluster.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/soradeployments.sora.example.com",
-    )
+    cluster.wait_established("soradeployments.sora.example.com")
 
 
 def operator_kubeconfig(cluster: KubeCluster, destination: Path) -> Path:

@@ -86,8 +86,16 @@ def test_a_claim_binds_on_the_cluster_up_starts(up_cluster: Path) -> None:
 def test_the_readme_by_hand_path_becomes_ready(up_cluster: Path, tmp_path: Path) -> None:
     """cluster up, ``kubectl apply -f crds/``, the operator, docs/examples/dev-minimal.yaml."""
     _kubectl(up_cluster, "apply", "--server-side", "-f", str(CRD_PATH.parent))
-    _kubectl(
-        up_cluster, "wait", "--for=condition=Established", "crd/soradeployments.sora.example.com"
+    query = '{.status.conditions[?(@.type=="Established")].status}'
+    wait_for(  # not `kubectl wait`: it fails at once on a CRD whose status is not there yet
+        lambda: (
+            _kubectl(
+                up_cluster, "get", "crd/soradeployments.sora.example.com", "-o", f"jsonpath={query}"
+            ).strip()
+            == "True"
+        ),
+        timeout=60,
+        what="the SoraDeployment CRD Established",
     )
     operator = start_operator_process(
         up_cluster,

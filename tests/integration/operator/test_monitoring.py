@@ -68,8 +68,7 @@ def removes_monitoring_crds(kube_cluster: KubeCluster) -> Iterator[None]:
 def _install_crds(kube_cluster: KubeCluster, directory: Path) -> None:
     for crd in sorted(directory.glob("*.yaml")):
         kube_cluster.kubectl("apply", "--server-side", "-f", str(crd))
-    for name in CRD_NAMES:
-        kube_cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
+    kube_cluster.wait_established(*CRD_NAMES)
 
 
 def _sora(admin: KubeClient, namespace: str) -> dict[str, Any]:
