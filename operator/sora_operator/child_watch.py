@@ -31,6 +31,10 @@ def _key(obj: Mapping[str, Any]) -> Key:
     return str(obj.get("kind", "")), str(metadata.get("namespace", "")), str(metadata.get("name"))
 
 
+def _ref_key(ref: ObjectRef) -> Key:
+    return ref.kind, ref.namespace, ref.name
+
+
 def _version(obj: Mapping[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
@@ -73,10 +77,10 @@ class KnownAbsent:
 
     def record(self, ref: ObjectRef) -> None:
         with self._lock:
-            self._since[(ref.kind, ref.namespace, ref.name)] = self.clock()
+            self._since[_ref_key(ref)] = self.clock()
 
     def holds(self, ref: ObjectRef) -> bool:
-        key = (ref.kind, ref.namespace, ref.name)
+        key = _ref_key(ref)
         with self._lock:
             since = self._since.get(key)
             if since is None:
@@ -94,7 +98,7 @@ class KnownAbsent:
     def forget(self, ref: ObjectRef) -> None:
         """The spec wants the object now: it may be created before its event arrives."""
         with self._lock:
-            self._since.pop((ref.kind, ref.namespace, ref.name), None)
+            self._since.pop(_ref_key(ref), None)
 
     def __len__(self) -> int:
         with self._lock:

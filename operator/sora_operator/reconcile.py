@@ -269,54 +269,61 @@ class Reconciler:
     ) -> tuple[list[plan.Write], set[ObjectRef]]:
         """The writes that bring the children to the desired state, in its order, and the
         objects that may not be touched (a Problem each). Only what was read is planned."""
-        decisions: list[tuple[ObjectRef, Callable[[], plan.Write | None]]] = []
-        secret, admin_secret = (
-            plan.secret_ref(sora_deployment),
-            plan.admin_secret_ref(sora_deployment),
-        )
-        claim = seen.children.get(plan.claim_ref(sora_deployment))
-        generate, generate_admin = self.generate_secret_values, self.generate_admin_secret_values
+        writes: list[plan.Write] = []
+        refused: set[ObjectRef] = set()
+
+        def decide(ref: ObjectRef, choose: Callable[[], plan.Write | None]) -> None:
+            try:
+                decided = choose()
+            except plan.UnrealisableError as error:
+                outcome.problems.append(error.problem)
+                refused.add(ref)
+                return
+            if decided is not None:
+                writes.append(decided)
+
+        secret = plan.secret_ref(sora_deployment)
         if secret in seen.secrets:
-            live_secret = seen.secrets[secret]
-            decisions.append(
-                (secret, lambda: plan.secret_write(sora_deployment, live_secret, claim, generate))
+            claim = seen.children.get(plan.claim_ref(sora_deployment))
+            decide(
+                secret,
+                partial(
+                    plan.secret_write,
+                    sora_deployment,
+                    seen.secrets[secret],
+                    claim,
+                    self.generate_secret_values,
+                ),
             )
+        admin_secret = plan.admin_secret_ref(sora_deployment)
         if admin_secret in seen.secrets:
-            live_admin = seen.secrets[admin_secret]
-            decisions.append(
-                (
-                    admin_secret,
-                    lambda: plan.admin_secret_write(sora_deployment, live_admin, generate_admin),
-                )
+            decide(
+                admin_secret,
+                partial(
+                    plan.admin_secret_write,
+                    sora_deployment,
+                    seen.secrets[admin_secret],
+                    self.generate_admin_secret_values,
+                ),
             )
         for manifest in state.manifests:
             ref = ref_of(manifest)
             if ref in seen.children:
-                write = partial(
-                    plan.child_write,
-                    manifest,
-                    seen.children[ref],
-                    sora_deployment,
-                    floor=self._autoscaled_floor(ref, sora_deployment, now),
-                    hands_over=self.handover is not None,
+                floor = self._autoscaled_floor(ref, sora_deployment, now)
+                decide(
+                    ref,
+                    partial(
+                        plan.child_write,
+                        manifest,
+                        seen.children[ref],
+                        sora_deployment,
+                        floor=floor,
+                        hands_over=self.handover is not None,
+                    ),
                 )
-                decisions.append((ref, write))
-        decisions += [
-            (ref, partial(plan.removal, ref, seen.children[ref], sora_deployment))
-            for ref in state.absent
-            if ref in seen.children
-        ]
-        writes: list[plan.Write] = []
-        refused: set[ObjectRef] = set()
-        for ref, decide in decisions:
-            try:
-                decided = decide()
-            except plan.UnrealisableError as error:
-                outcome.problems.append(error.problem)
-                refused.add(ref)
-                continue
-            if decided is not None:
-                writes.append(decided)
+        for ref in state.absent:
+            if ref in seen.children:
+                decide(ref, partial(plan.removal, ref, seen.children[ref], sora_deployment))
         return writes, refused
 
     def _apply(self, write: plan.Write, outcome: Outcome) -> dict[str, Any] | None:
