@@ -72,17 +72,24 @@ class Settings:
     curve: tuple[int, ...] = tuple(
         int(n) for n in os.environ.get("BENCH_OPERATOR_CURVE", "10,100,300").split(",") if n
     )
+    #: One more point with the controller manager and scheduler at their upstream client
+    #: limits (0: none), to show what those limits cost.
+    upstream_limits_count: int = int(os.environ.get("BENCH_OPERATOR_UPSTREAM_LIMITS", "100"))
 
 
 @contextmanager
-def control_plane(work: Path) -> Iterator[KubeCluster]:
+def control_plane(work: Path, *, upstream_limits: bool = False) -> Iterator[KubeCluster]:
     existing = os.environ.get("SORA_TEST_KUBECONFIG")
     tools = cp.ensure_tools(cp.CONTROL_PLANE_TOOLS)
     if existing:
         yield KubeCluster(Path(existing), str(tools["kubectl"]), str(tools["helm"]), work)
         return
     plane = cp.ControlPlane(
-        tools, cp.run_root() / f"bench-{os.getpid()}-{work.name}", nodes=3, log=lambda m: None
+        tools,
+        cp.run_root() / f"bench-{os.getpid()}-{work.name}",
+        nodes=3,
+        log=lambda m: None,
+        controller_client_limits=None if upstream_limits else cp.CONTROLLER_CLIENT_LIMITS,
     )
     plane.start()
     try:
@@ -261,21 +268,25 @@ class CurvePoint:
     #: lists them (diagnosis.EVENTS_READ).
     events_all: tuple[int, int] = (0, 0)
     events_read: tuple[int, int] = (0, 0)
+    upstream_limits: bool = False
 
     @property
     def operator_requests(self) -> float:
         return sum(self.requests.values())
 
 
-def measure_point(work: Path, settings: Settings, count: int) -> CurvePoint:
+def measure_point(
+    work: Path, settings: Settings, count: int, *, upstream_limits: bool = False
+) -> CurvePoint:
     """``count`` SoraDeployments applied at once on a fresh control plane and operator."""
-    (work / f"curve-{count}").mkdir()
-    with control_plane(work / f"curve-{count}") as cluster:
+    name = f"curve-{count}{'-upstream' if upstream_limits else ''}"
+    (work / name).mkdir()
+    with control_plane(work / name, upstream_limits=upstream_limits) as cluster:
         admin = KubeClient(cluster.api_client(), field_manager="bench")
         raw = cluster.api_client()
         install_crd(cluster)
         ensure_nodes(cluster, admin, 2 * count)
-        kubeconfig = operator_kubeconfig(cluster, work / f"curve-{count}-kubeconfig")
+        kubeconfig = operator_kubeconfig(cluster, work / f"{name}-kubeconfig")
         with VolumeProvisioner(cluster.api_client()):
             operator = start_operator(kubeconfig, work, settings)
             try:
@@ -302,6 +313,7 @@ def measure_point(work: Path, settings: Settings, count: int) -> CurvePoint:
                     apiserver_requests=apiserver_requests(raw) - server,
                     events_all=events_listed(raw, "bench-0", ""),
                     events_read=events_listed(raw, "bench-0", EVENTS_READ),
+                    upstream_limits=upstream_limits,
                 )
                 print(f"operator curve: {point}", file=sys.stderr, flush=True)
             finally:
@@ -317,8 +329,10 @@ def _curve_report(points: list[CurvePoint]) -> str:
         by_verb = ", ".join(
             f"{verb} {n / reconciles:.1f}" for verb, n in point.requests.items() if n
         )
+        limits = " (controllers at upstream client limits)" if point.upstream_limits else ""
         rows.append(
-            f"| {point.count} | {point.seconds:.1f} s | {point.seconds / point.count:.2f} s "
+            f"| {point.count}{limits} | {point.seconds:.1f} s "
+            f"| {point.seconds / point.count:.2f} s "
             f"| {point.rss_mib:.0f} MiB | {point.reconciles / point.count:.1f} "
             f"| {point.operator_requests / reconciles:.1f} ({by_verb}) "
             f"| {point.operator_requests / point.count:.0f} "
@@ -356,6 +370,9 @@ def run() -> str:
 
 def _run(settings: Settings, work: Path) -> str:
     points = [measure_point(work, settings, count) for count in settings.curve]
+    if settings.upstream_limits_count:
+        count = settings.upstream_limits_count
+        points.append(measure_point(work, settings, count, upstream_limits=True))
     if settings.window_seconds <= 0:
         return "## Operator\n\n" + _curve_report(points)
     return _run_window(settings, work) + "\n" + _curve_report(points)

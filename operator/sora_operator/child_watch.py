@@ -1,10 +1,17 @@
 """What the watches of the operator's children spare a reconcile.
 
-Echoes: every write records the ``resourceVersion`` the API returned; a watch event
-carrying that same version is the echo of the write and starts no reconcile (the
-reconcile that wrote it already saw it). Anything else that changes the child (a
+Echoes: every read and every write of a child records the ``resourceVersion`` the API
+returned; a watch event carrying that same version is the echo of what a reconcile has
+already seen and starts no reconcile. Anything else that changes the child (a
 controller updating its status, someone editing it) has another version and starts a
 drift reconcile as before.
+
+Status nobody reads: the controllers of PodDisruptionBudgets and HorizontalPodAutoscalers
+rewrite their status as pods come and go (every 15 s for an HPA), and the reconcile reads
+neither status. An event of those kinds whose ``metadata.generation`` is the one a
+reconcile saw changes only status or metadata, and starts no reconcile; an edit of their
+spec bumps the generation and still does. A label edited on one of them is therefore put
+back at the next resync rather than at once.
 
 Known absences: a child the spec turns off is looked up on every reconcile, to delete
 a leftover, and is nearly always not there. Once a lookup found nothing, the next
@@ -19,11 +26,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sora_operator.objects import ObjectRef
 
 Key = tuple[str, str, str]  # kind, namespace, name
+
+#: Kinds whose status no reconcile reads (status.py reads Deployments, claims, Ingresses, Jobs).
+STATUS_UNREAD_KINDS: Final = frozenset({"PodDisruptionBudget", "HorizontalPodAutoscaler"})
 
 
 def _key(obj: Mapping[str, Any]) -> Key:
@@ -35,31 +45,43 @@ def _ref_key(ref: ObjectRef) -> Key:
     return ref.kind, ref.namespace, ref.name
 
 
-def _version(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+def _version(obj: Mapping[str, Any]) -> tuple[str, int | None]:
+    """resourceVersion and generation (None for kinds without one)."""
+    metadata = obj.get("metadata") or {}
+    generation = metadata.get("generation")
+    if not isinstance(generation, int):
+        generation = None
+    return str(metadata.get("resourceVersion") or ""), generation
 
 
 @dataclass
-class OwnWrites:
-    """The newest resourceVersion each of the operator's writes returned, by object."""
+class SeenChildren:
+    """The newest version of each child a reconcile has read or written."""
 
-    _versions: dict[Key, str] = field(default_factory=dict)
+    _versions: dict[Key, tuple[str, int | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, written: Mapping[str, Any] | None) -> None:
-        if written and _version(written):
+    def record(self, obj: Mapping[str, Any] | None) -> None:
+        if obj and _version(obj)[0]:
             with self._lock:
-                self._versions[_key(written)] = _version(written)
+                self._versions[_key(obj)] = _version(obj)
 
-    def is_echo(self, event_type: str, obj: Mapping[str, Any]) -> bool:
-        """Is this watch event the echo of our own last write of the object? A deletion
-        never is (and the object's record goes with it)."""
+    def is_seen(self, event_type: str, obj: Mapping[str, Any]) -> bool:
+        """Does this watch event tell a reconcile nothing it has not seen? A deletion
+        always tells something (and the object's record goes with it)."""
         key = _key(obj)
         with self._lock:
             if event_type == "DELETED":
                 self._versions.pop(key, None)
                 return False
-            return bool(_version(obj)) and self._versions.get(key) == _version(obj)
+            seen = self._versions.get(key)
+        if seen is None:
+            return False
+        version, generation = _version(obj)
+        if version and version == seen[0]:
+            return True
+        unread_status = key[0] in STATUS_UNREAD_KINDS and generation is not None
+        return unread_status and generation == seen[1]
 
     def __len__(self) -> int:
         with self._lock:

@@ -153,8 +153,8 @@ def child_changed(
         return
     if memo.reconciler.known_absent is not None:
         memo.reconciler.known_absent.seen(body)
-    if memo.reconciler.own_writes.is_echo(type, body):
-        return  # the echo of our own write: the reconcile that wrote it saw it
+    if memo.reconciler.seen_children.is_seen(type, body):
+        return  # a reconcile has seen this version, or it changes only status nobody reads
     try:
         _reconcile(memo, key, "drift")
     except (ApiError, NotLeadingError) as error:

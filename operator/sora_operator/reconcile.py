@@ -30,7 +30,7 @@ from sora_operator.backups import view as backup_view
 from sora_operator.builders import names
 from sora_operator.builders import restore as restore_builder
 from sora_operator.builders.desired import DesiredState, desired_state
-from sora_operator.child_watch import KnownAbsent, OwnWrites
+from sora_operator.child_watch import KnownAbsent, SeenChildren
 from sora_operator.clock import parse_time
 from sora_operator.hpa_handover import replicas_manifest
 from sora_operator.kube import ApiError
@@ -106,8 +106,8 @@ class Reconciler:
     generate_admin_secret_values: Callable[[], Mapping[str, str]] = random_admin_secret_values
     #: Applies as another field manager, to hand ``replicas`` over to the HPA (hpa_handover.py).
     handover: Cluster | None = None
-    #: Remembers what each write returned, so that its watch event starts no reconcile.
-    own_writes: OwnWrites = field(default_factory=OwnWrites)
+    #: Remembers what each read and write returned, so that its watch event starts no reconcile.
+    seen_children: SeenChildren = field(default_factory=SeenChildren)
     #: Turned-off children a lookup found absent (child_watch.py); None: look each time.
     known_absent: KnownAbsent | None = None
 
@@ -214,7 +214,7 @@ class Reconciler:
         }
         for write in writes:
             written = self._attempt(outcome, partial(self._apply, write, outcome))
-            self.own_writes.record(written)
+            self.seen_children.record(written)
             if write.ref in live:
                 live[write.ref] = written
         return live
@@ -257,6 +257,8 @@ class Reconciler:
             if error.temporary:
                 raise
             outcome.problems.append(_refusal(error))
+        else:
+            self.seen_children.record(into[ref])
 
     def _plan(
         self,

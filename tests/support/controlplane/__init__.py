@@ -65,6 +65,7 @@ from tests.support.controlplane.config import (
     BIN_DIR_ENV,
     CACHE_DIR_ENV,
     CONTROL_PLANE_TOOLS,
+    CONTROLLER_CLIENT_LIMITS,
     COREDNS_VERSION,
     CRI_TOOLS_VERSION,
     ETCD_VERSION,
@@ -90,6 +91,7 @@ from tests.support.controlplane.processes import proc_start_time, proc_state
 __all__ = [
     "BIN_DIR_ENV",
     "CACHE_DIR_ENV",
+    "CONTROLLER_CLIENT_LIMITS",
     "CONTROL_PLANE_TOOLS",
     "COREDNS_VERSION",
     "CRI_TOOLS_VERSION",

@@ -80,6 +80,12 @@ KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 #: NotReady (kube-controller-manager's default is 50 s).
 NODE_MONITOR_GRACE = "15m"
 
+#: The client rate limits (requests/s, burst) of kube-controller-manager and kube-scheduler.
+#: Their upstream defaults (20/30 and 50/100) throttle the controllers, not what is tested:
+#: at 100 SoraDeployments applied at once they made apply -> all Ready 48 s instead of 26 s
+#: (docs/benchmarks.md). Large clusters raise them as well. None: the upstream defaults.
+CONTROLLER_CLIENT_LIMITS: tuple[int, int] | None = (300, 500)
+
 
 CLUSTER_STATE_NAME = "cluster"  # hack/cluster.sh's state directory under run/
 

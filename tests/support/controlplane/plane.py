@@ -22,6 +22,7 @@ import yaml
 
 from tests.support.controlplane.build import Toolset
 from tests.support.controlplane.config import (
+    CONTROLLER_CLIENT_LIMITS,
     KEEP_STATE_ENV,
     KWOK_NODE_ANNOTATION,
     NODE_MONITOR_GRACE,
@@ -112,8 +113,10 @@ class ControlPlane:
         nodes: int = 2,
         log: Log = stderr_log,
         keep_state: bool | None = None,
+        controller_client_limits: tuple[int, int] | None = CONTROLLER_CLIENT_LIMITS,
     ) -> None:
         self.tools = tools
+        self.controller_client_limits = controller_client_limits
         self.state_dir = state_dir
         self.nodes = nodes
         self.log = log
@@ -241,6 +244,7 @@ class ControlPlane:
                 # with the default 50 s grace the node controller would mark the nodes
                 # NotReady, and their pods with them, for reasons no test is about.
                 f"--node-monitor-grace-period={NODE_MONITOR_GRACE}",
+                *self._client_limit_flags(),
                 "--profiling=false",
                 "--v=1",
             ],
@@ -254,6 +258,7 @@ class ControlPlane:
                 "--bind-address=127.0.0.1",
                 f"--secure-port={sched_port}",
                 f"--cert-dir={state / 'certs' / 'scheduler'}",
+                *self._client_limit_flags(),
                 "--leader-elect=false",
                 "--profiling=false",
                 "--v=1",
@@ -329,6 +334,12 @@ class ControlPlane:
         self.stop()
 
     # -- children ----------------------------------------------------------------------
+
+    def _client_limit_flags(self) -> list[str]:
+        if self.controller_client_limits is None:
+            return []
+        qps, burst = self.controller_client_limits
+        return [f"--kube-api-qps={qps}", f"--kube-api-burst={burst}"]
 
     def _spawn(self, name: str, args: Sequence[str]) -> None:
         log_path = self.state_dir / "logs" / f"{name}.log"

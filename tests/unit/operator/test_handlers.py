@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import kopf
 
-from sora_operator.child_watch import KnownAbsent, OwnWrites
+from sora_operator.child_watch import KnownAbsent, SeenChildren
 from sora_operator.handlers import CHILD_RESOURCES, child_changed, parent_of
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Reconciler
@@ -68,17 +68,58 @@ def test_the_echo_of_the_operators_own_write_starts_no_reconcile(
     assert memo.reconciles.keys == [("sora-prod", "shop")] * 2
 
 
-def test_own_writes_forget_a_deleted_object() -> None:
-    writes = OwnWrites()
+def test_seen_children_forget_a_deleted_object() -> None:
+    seen = SeenChildren()
     service = {
         "kind": "Service",
         "metadata": {"namespace": "n", "name": "s", "resourceVersion": "7"},
     }
-    writes.record(service)
-    assert writes.is_echo("MODIFIED", service)
-    assert not writes.is_echo("DELETED", service)
-    assert len(writes) == 0
-    assert not writes.is_echo("ADDED", service)
+    seen.record(service)
+    assert seen.is_seen("MODIFIED", service)
+    assert not seen.is_seen("DELETED", service)
+    assert len(seen) == 0
+    assert not seen.is_seen("ADDED", service)
+
+
+def _versioned(kind: str, version: str, generation: int) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "metadata": {
+            "namespace": "n",
+            "name": "x",
+            "resourceVersion": version,
+            "generation": generation,
+        },
+    }
+
+
+def test_a_status_update_of_a_kind_whose_status_is_never_read_starts_no_reconcile() -> None:
+    seen = SeenChildren()
+    seen.record(_versioned("HorizontalPodAutoscaler", "7", 1))
+    assert seen.is_seen("MODIFIED", _versioned("HorizontalPodAutoscaler", "8", 1))
+    # A spec edit bumps the generation: it is drift to repair.
+    assert not seen.is_seen("MODIFIED", _versioned("HorizontalPodAutoscaler", "9", 2))
+
+
+def test_a_status_update_of_a_deployment_starts_a_reconcile() -> None:
+    """The status of a Deployment is what Ready is made of."""
+    seen = SeenChildren()
+    seen.record(_versioned("Deployment", "7", 1))
+    assert not seen.is_seen("MODIFIED", _versioned("Deployment", "8", 1))
+
+
+def test_a_version_a_reconcile_read_starts_no_reconcile(
+    reconciler: Reconciler, cluster: FakeCluster
+) -> None:
+    reconciler.reconcile(body())
+    live = next(m for m in cluster.objects.values() if m["kind"] == "Deployment")
+    changed = deepcopy(live)
+    changed["metadata"]["resourceVersion"] = "status-update"
+    cluster.objects[next(k for k, v in cluster.objects.items() if v is live)] = changed
+    reconciler.reconcile(body())  # reads the new version and finds nothing to write
+    memo = _memo(reconciler)
+    child_changed(type="MODIFIED", body=_body(changed), memo=memo, logger=logging.getLogger("t"))
+    assert memo.reconciles.keys == []
 
 
 def test_a_turned_off_child_found_absent_is_not_looked_up_again_until_an_event_or_the_ttl(
