@@ -32,19 +32,13 @@ from psycopg import conninfo
 
 from sora.feedback import ranking, records, schema_migrations
 from sora.feedback.model import (
-    TARGET_TYPES,
     CommentRotation,
-    DayCount,
-    FeedbackFilter,
-    KindTotals,
     NewFeedback,
-    Order,
-    StoredFeedback,
     SubmitResult,
     Target,
-    TargetAggregate,
     utc_day,
 )
+from sora.feedback.reads import BOTH_KINDS_ORDER, SqlReads
 from sora.feedback.store import StorageUnavailableError
 
 URL_SCHEMES: Final = ("postgresql://", "postgres://")
@@ -68,14 +62,9 @@ _RANKED: Final = {
     "count": f"{records.TARGET_SELECT} WHERE target_type = %s AND count > 0"
     " ORDER BY count DESC, target_id LIMIT %s",
 }
-_BOTH_KINDS_ORDER: Final = {
-    "score": "score DESC, count DESC, target_type, target_id",
-    "trending": "trend_log2 DESC, target_type, target_id",
-    "count": "count DESC, target_type, target_id",
-}
 _RANKED_BOTH: Final = {
     order: f"({_RANKED[order]}) UNION ALL ({_RANKED[order]}) ORDER BY {columns} LIMIT %s"
-    for order, columns in _BOTH_KINDS_ORDER.items()
+    for order, columns in BOTH_KINDS_ORDER.items()
 }
 
 
@@ -200,7 +189,21 @@ class _Change:
     at_ms: int
 
 
-class PostgresStore:
+class PostgresStore(SqlReads):
+    placeholder = "%s"
+    ranked = _RANKED
+    ranked_both = _RANKED_BOTH
+    # The kind and day totals are SHARDS rows per key: their sums are the totals.
+    kind_totals_sql = (
+        "SELECT target_type, sum(count), sum(rating_sum), sum(r1), sum(r2), sum(r3),"
+        " sum(r4), sum(r5), sum(targets) FROM kinds GROUP BY target_type ORDER BY target_type"
+    )
+    daily_totals_sql = (
+        "SELECT day, sum(count), sum(rating_sum) FROM days WHERE day >= %s"
+        " GROUP BY day HAVING sum(count) > 0 ORDER BY day"
+    )
+    binds_booleans = True
+
     def __init__(
         self,
         url: str,
@@ -295,80 +298,6 @@ class PostgresStore:
 
     def recount(self) -> None:
         self._transaction(recount)
-
-    # --- reads ---
-
-    def ranked_targets(self, kind: str | None, order: Order, limit: int) -> list[TargetAggregate]:
-        return self._targets(order, kind, limit)
-
-    def busiest_targets(self, kind: str | None, limit: int) -> list[TargetAggregate]:
-        return self._targets("count", kind, limit)
-
-    def _targets(self, order: str, kind: str | None, limit: int) -> list[TargetAggregate]:
-        if kind:
-            rows = self._query(_RANKED[order], (kind, limit))
-        else:
-            first, second = TARGET_TYPES
-            rows = self._query(_RANKED_BOTH[order], (first, limit, second, limit, limit))
-        return [records.aggregate(row) for row in rows]
-
-    def target(self, target: Target) -> TargetAggregate | None:
-        rows = self._query(
-            f"{records.TARGET_SELECT} WHERE target_type = %s AND target_id = %s",
-            (target.type, target.id),
-        )
-        return records.aggregate(rows[0]) if rows else None
-
-    def counted_targets(self) -> list[Target]:
-        rows = self._query("SELECT target_type, target_id FROM targets WHERE count > 0")
-        return [Target(*row) for row in rows]
-
-    def kind_totals(self) -> list[KindTotals]:
-        rows = self._query(
-            "SELECT target_type, sum(count), sum(rating_sum), sum(r1), sum(r2), sum(r3),"
-            " sum(r4), sum(r5), sum(targets) FROM kinds GROUP BY target_type ORDER BY target_type"
-        )
-        return [
-            KindTotals(row[0], int(row[1]), int(row[2]), records.histogram(row[3:8]), int(row[8]))
-            for row in rows
-        ]
-
-    def daily_counts(self, first_day: str, target: Target | None = None) -> list[DayCount]:
-        if target is None:
-            rows = self._query(
-                "SELECT day, sum(count), sum(rating_sum) FROM days WHERE day >= %s"
-                " GROUP BY day HAVING sum(count) > 0 ORDER BY day",
-                (first_day,),
-            )
-        else:
-            rows = self._query(
-                "SELECT d.day, d.count, d.rating_sum FROM target_days d"
-                " JOIN targets t ON t.id = d.target_ref"
-                " WHERE t.target_type = %s AND t.target_id = %s AND d.day >= %s ORDER BY d.day",
-                (target.type, target.id, first_day),
-            )
-        return [DayCount(row[0], int(row[1]), int(row[2])) for row in rows]
-
-    def list_feedback(
-        self, filters: FeedbackFilter, limit: int, before_id: int | None = None
-    ) -> list[StoredFeedback]:
-        clauses, params = records.where(filters, "%s", booleans=True)
-        if before_id is not None:
-            clauses.append("f.id < %s")
-            params.append(before_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{records.FEEDBACK_SELECT}{where} ORDER BY f.id DESC LIMIT %s"
-        return [records.feedback(row) for row in self._query(sql, [*params, limit])]
-
-    def comments_to_rotate(
-        self, current_key_id: str, after_id: int, limit: int
-    ) -> list[StoredFeedback]:
-        rows = self._query(
-            f"{records.FEEDBACK_SELECT} WHERE f.comment IS NOT NULL AND f.comment_key_id <> %s"
-            " AND f.id > %s ORDER BY f.id LIMIT %s",
-            (current_key_id, after_id, limit),
-        )
-        return [records.feedback(row) for row in rows]
 
 
 # --- write operations (inside the store's transaction) ----------------------------------------

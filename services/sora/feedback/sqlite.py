@@ -33,19 +33,13 @@ from typing import Any, Final, TypeVar
 from sora.feedback import ranking, records, schema_migrations
 from sora.feedback.model import (
     RATINGS,
-    TARGET_TYPES,
     CommentRotation,
-    DayCount,
-    FeedbackFilter,
-    KindTotals,
     NewFeedback,
-    Order,
-    StoredFeedback,
     SubmitResult,
     Target,
-    TargetAggregate,
     utc_day,
 )
+from sora.feedback.reads import BOTH_KINDS_ORDER, SqlReads
 from sora.feedback.store import StorageUnavailableError
 from sora.feedback.writer import GroupCommitWriter, WriterTimeoutError, WriterUnavailableError
 
@@ -54,29 +48,21 @@ WAL_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: about 4 MiB of WAL
 Row = records.Row
 T = TypeVar("T")
 
-_TARGET_SELECT: Final = records.TARGET_SELECT
 # Each listing reads one partial index in order (INDEXED BY: no sort, whatever the planner
 # guesses); a listing over both kinds merges the two per-kind listings.
 _RANKED: Final = {
-    "score": f"{_TARGET_SELECT} INDEXED BY targets_by_score"
+    "score": f"{records.TARGET_SELECT} INDEXED BY targets_by_score"
     " WHERE target_type = ? AND count > 0 ORDER BY score DESC, count DESC, target_id LIMIT ?",
-    "trending": f"{_TARGET_SELECT} INDEXED BY targets_by_trend"
+    "trending": f"{records.TARGET_SELECT} INDEXED BY targets_by_trend"
     " WHERE target_type = ? AND trend_log2 IS NOT NULL ORDER BY trend_log2 DESC, target_id LIMIT ?",
-    "count": f"{_TARGET_SELECT} INDEXED BY targets_by_count"
+    "count": f"{records.TARGET_SELECT} INDEXED BY targets_by_count"
     " WHERE target_type = ? AND count > 0 ORDER BY count DESC, target_id LIMIT ?",
-}
-# Over both kinds: the two per-kind listings, merged in the same order.
-_BOTH_KINDS_ORDER: Final = {
-    "score": "score DESC, count DESC, target_type, target_id",
-    "trending": "trend_log2 DESC, target_type, target_id",
-    "count": "count DESC, target_type, target_id",
 }
 _UNION: Final = "SELECT * FROM ({listing}) UNION ALL SELECT * FROM ({listing})"
 _RANKED_BOTH: Final = {
     order: f"{_UNION.format(listing=_RANKED[order])} ORDER BY {columns} LIMIT ?"
-    for order, columns in _BOTH_KINDS_ORDER.items()
+    for order, columns in BOTH_KINDS_ORDER.items()
 }
-_FEEDBACK_SELECT: Final = records.FEEDBACK_SELECT
 
 
 def connect(
@@ -135,7 +121,16 @@ def _storage_errors() -> Iterator[None]:
         raise StorageUnavailableError(str(error)) from error
 
 
-class SQLiteStore:
+class SQLiteStore(SqlReads):
+    placeholder = "?"
+    ranked = _RANKED
+    ranked_both = _RANKED_BOTH
+    kind_totals_sql = (
+        "SELECT target_type, count, rating_sum, r1, r2, r3, r4, r5, targets"
+        " FROM kinds ORDER BY target_type"
+    )
+    daily_totals_sql = "SELECT day, count, rating_sum FROM days WHERE day >= ? ORDER BY day"
+
     def __init__(
         self,
         path: Path,
@@ -240,77 +235,6 @@ class SQLiteStore:
 
     def recount(self) -> None:
         self._maintain(_recount)
-
-    # --- reads ---
-
-    def ranked_targets(self, kind: str | None, order: Order, limit: int) -> list[TargetAggregate]:
-        return self._targets(order, kind, limit)
-
-    def busiest_targets(self, kind: str | None, limit: int) -> list[TargetAggregate]:
-        return self._targets("count", kind, limit)
-
-    def _targets(self, order: str, kind: str | None, limit: int) -> list[TargetAggregate]:
-        if kind:
-            rows = self._query(_RANKED[order], (kind, limit))
-        else:
-            first, second = TARGET_TYPES
-            rows = self._query(_RANKED_BOTH[order], (first, limit, second, limit, limit))
-        return [records.aggregate(row) for row in rows]
-
-    def target(self, target: Target) -> TargetAggregate | None:
-        rows = self._query(
-            f"{_TARGET_SELECT} WHERE target_type = ? AND target_id = ?",
-            (target.type, target.id),
-        )
-        return records.aggregate(rows[0]) if rows else None
-
-    def counted_targets(self) -> list[Target]:
-        rows = self._query("SELECT target_type, target_id FROM targets WHERE count > 0")
-        return [Target(*row) for row in rows]
-
-    def kind_totals(self) -> list[KindTotals]:
-        rows = self._query(
-            "SELECT target_type, count, rating_sum, r1, r2, r3, r4, r5, targets"
-            " FROM kinds ORDER BY target_type"
-        )
-        return [
-            KindTotals(row[0], row[1], row[2], records.histogram(row[3:8]), row[8]) for row in rows
-        ]
-
-    def daily_counts(self, first_day: str, target: Target | None = None) -> list[DayCount]:
-        if target is None:
-            rows = self._query(
-                "SELECT day, count, rating_sum FROM days WHERE day >= ? ORDER BY day", (first_day,)
-            )
-        else:
-            rows = self._query(
-                "SELECT d.day, d.count, d.rating_sum FROM target_days d"
-                " JOIN targets t ON t.id = d.target_ref"
-                " WHERE t.target_type = ? AND t.target_id = ? AND d.day >= ? ORDER BY d.day",
-                (target.type, target.id, first_day),
-            )
-        return [DayCount(*row) for row in rows]
-
-    def list_feedback(
-        self, filters: FeedbackFilter, limit: int, before_id: int | None = None
-    ) -> list[StoredFeedback]:
-        clauses, params = records.where(filters, "?")
-        if before_id is not None:
-            clauses.append("f.id < ?")
-            params.append(before_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{_FEEDBACK_SELECT}{where} ORDER BY f.id DESC LIMIT ?"
-        return [records.feedback(row) for row in self._query(sql, [*params, limit])]
-
-    def comments_to_rotate(
-        self, current_key_id: str, after_id: int, limit: int
-    ) -> list[StoredFeedback]:
-        rows = self._query(
-            f"{_FEEDBACK_SELECT} WHERE f.comment IS NOT NULL AND f.comment_key_id != ?"
-            " AND f.id > ? ORDER BY f.id LIMIT ?",
-            (current_key_id, after_id, limit),
-        )
-        return [records.feedback(row) for row in rows]
 
 
 # --- write operations (run by the writer thread, each in a savepoint of its transaction) ------
