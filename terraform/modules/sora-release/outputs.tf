@@ -15,3 +15,8 @@ output "platform_release" {
     version   = helm_release.platform.version
   }
 }
+
+output "backup" {
+  description = "The backup section of the SoraDeployment the platform release renders: enabled unless backup_enabled is false, into backup_bucket_name under backup_prefix."
+  value       = local.backup_values
+}

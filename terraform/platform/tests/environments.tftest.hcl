@@ -253,6 +253,12 @@ run "the_sora_charts_install_when_asked" {
     condition     = length(module.sora) == 1
     error_message = "deploy_sora must add the operator and platform releases."
   }
+
+  # The documented path backs up without anyone asking: on, into the platform's backup bucket.
+  assert {
+    condition     = module.sora[0].backup.enabled && module.sora[0].backup.bucket == module.storage.backup_bucket_name && module.sora[0].backup.prefix == output.backup_prefix
+    error_message = "The SoraDeployment the Terraform path renders must back up into the backup bucket."
+  }
 }
 
 run "an_unknown_environment_is_refused" {
