@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools images run test test-unit test-integration test-e2e lint typecheck bench clean
+.PHONY: help venv tools images run crd test test-unit test-integration test-e2e lint typecheck bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ venv: $(VENV)/.synced ## install the pinned environment into .venv
 
 run: venv ## run the platform locally on http://127.0.0.1:8080
 	$(VENV)/bin/sora up
+
+# The CRD is generated from the models in operator/sora_operator/api/, and the platform
+# chart's values schema from the CRD: one target keeps both current.
+crd: venv ## regenerate crds/ from the operator's models, then the chart files made from it
+	$(PY) hack/crd-gen.py
+	$(PY) hack/chart-sync.py
 
 # The Go-built tools the tests use, built (once, cached under ~/.cache) before pytest starts:
 # a cold build takes tens of minutes on 2 cores and must not run inside a test's timeout.
