@@ -1,18 +1,20 @@
 """``spec.fileServer.autoscaling`` as typed, frozen values, with the environment's defaults.
 
-The CRD refuses the shapes it can check (bounds, min > max, a cron that is not
-five fields); what it cannot (a cron field out of range, an unknown time zone)
-is refused here with the same kind of message. Pure: no I/O.
+The models (api/v1alpha1.py) read the section; the CRD refuses the shapes it can
+check (bounds, min > max, a cron that is not five fields); what it cannot (a cron
+field out of range, an unknown time zone) is refused here with the same kind of
+message. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+
+from sora_operator.api import v1alpha1 as api
 
 DEFAULT_CPU_UTILIZATION: Final = 70
 DEFAULT_MEMORY_UTILIZATION: Final = 80
@@ -21,6 +23,10 @@ DEFAULT_RPS_METRIC: Final = "sora_http_requests_per_second"
 #: The seed's 1,000 ALB requests per target per minute, per second.
 DEFAULT_RPS_PER_POD: Final = "16"
 DEFAULT_TIME_ZONE: Final = "UTC"
+
+
+#: Either component's ``autoscaling`` (they differ only in defaults and descriptions).
+AutoscalingSection = api.FileServerAutoscaling | api.FeedbackApiAutoscaling
 
 
 class AutoscalingError(ValueError):
@@ -70,7 +76,7 @@ class Autoscaling:
 
 
 def parse_autoscaling(
-    section: Mapping[str, Any],
+    section: AutoscalingSection,
     default_min: int,
     default_max: int,
     default_windows: tuple[ScalingWindow, ...] = (),
@@ -78,33 +84,34 @@ def parse_autoscaling(
     """The section with defaults applied; raises AutoscalingError with the field and why."""
     # A bound you set moves the other's default out of its way (maxReplicas: 1 in prod
     # means 1 to 1, not a refusal); only two explicit bounds can contradict each other.
-    given_min, given_max = section.get("minReplicas"), section.get("maxReplicas")
-    minimum = int(given_min) if given_min is not None else default_min
+    given_min, given_max = section.min_replicas, section.max_replicas
+    minimum = given_min if given_min is not None else default_min
     if given_min is None and given_max is not None:
-        minimum = min(default_min, int(given_max))
-    maximum = int(given_max) if given_max is not None else max(default_max, minimum)
+        minimum = min(default_min, given_max)
+    maximum = given_max if given_max is not None else max(default_max, minimum)
     _check_bounds("fileServer.autoscaling", minimum, maximum)
-    metrics = section.get("metrics") or {}
-    behavior = section.get("behavior") or {}
-    rps = metrics.get("requestsPerSecond") or {}
+    metrics, behavior = section.metrics, section.behavior
+    rps = metrics.requests_per_second
     autoscaling = Autoscaling(
-        enabled=bool(section.get("enabled", True)),
+        enabled=section.enabled,
         min_replicas=minimum,
         max_replicas=maximum,
-        cpu_utilization=_target(metrics, "cpuUtilization", DEFAULT_CPU_UTILIZATION),
-        memory_utilization=_target(metrics, "memoryUtilization", DEFAULT_MEMORY_UTILIZATION),
+        cpu_utilization=_target(metrics.cpu_utilization, DEFAULT_CPU_UTILIZATION),
+        memory_utilization=_target(metrics.memory_utilization, DEFAULT_MEMORY_UTILIZATION),
         requests_per_second=RequestsPerSecond(
-            enabled=bool(rps.get("enabled", False)),
-            metric_name=str(rps.get("metricName", DEFAULT_RPS_METRIC)),
-            target_per_pod=str(rps.get("targetPerPod", DEFAULT_RPS_PER_POD)),
+            enabled=bool(rps.enabled),
+            metric_name=rps.metric_name or DEFAULT_RPS_METRIC,
+            target_per_pod=str(
+                DEFAULT_RPS_PER_POD if rps.target_per_pod is None else rps.target_per_pod
+            ),
         ),
-        scale_up_stabilization_seconds=_stabilization(behavior, "scaleUp"),
-        scale_down_stabilization_seconds=_stabilization(behavior, "scaleDown"),
+        scale_up_stabilization_seconds=_stabilization(behavior.scale_up),
+        scale_down_stabilization_seconds=_stabilization(behavior.scale_down),
         # Not set: the environment's windows; an empty list: none.
         windows=(
             default_windows
-            if section.get("schedules") is None
-            else tuple(_window(item) for item in section["schedules"])
+            if section.schedules is None
+            else tuple(_window(item) for item in section.schedules)
         ),
     )
     if autoscaling.enabled and not (
@@ -119,15 +126,14 @@ def parse_autoscaling(
     return autoscaling
 
 
-def _target(metrics: Mapping[str, Any], key: str, default: int) -> int | None:
+def _target(value: int | None, default: int) -> int | None:
     """A utilisation target in percent; 0 turns the metric off."""
-    value = int(metrics.get(key, default))
-    return value or None
+    return (default if value is None else value) or None
 
 
-def _stabilization(behavior: Mapping[str, Any], direction: str) -> int:
-    section = behavior.get(direction) or {}
-    return int(section.get("stabilizationWindowSeconds", DEFAULT_STABILIZATION_SECONDS))
+def _stabilization(direction: api.ScalingDirection) -> int:
+    seconds = direction.stabilization_window_seconds
+    return DEFAULT_STABILIZATION_SECONDS if seconds is None else seconds
 
 
 def _check_bounds(where: str, minimum: int, maximum: int) -> None:
@@ -141,19 +147,16 @@ def _check_bounds(where: str, minimum: int, maximum: int) -> None:
         )
 
 
-def _window(item: Mapping[str, Any]) -> ScalingWindow:
-    name = str(item.get("name", ""))
-    where = f"fileServer.autoscaling.schedules[{name}]"
-    cron = str(item.get("cron", ""))
-    if not croniter.is_valid(cron):
-        raise AutoscalingError(f"{where}.cron: {cron!r} is not a valid cron expression")
-    time_zone = str(item.get("timeZone", DEFAULT_TIME_ZONE))
+def _window(item: api.FileServerSchedule | api.FeedbackApiSchedule) -> ScalingWindow:
+    where = f"fileServer.autoscaling.schedules[{item.name}]"
+    if not croniter.is_valid(item.cron):
+        raise AutoscalingError(f"{where}.cron: {item.cron!r} is not a valid cron expression")
+    time_zone = DEFAULT_TIME_ZONE if item.time_zone is None else item.time_zone
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise AutoscalingError(
             f"{where}.timeZone: {time_zone!r} is not a known time zone"
         ) from None
-    minimum, maximum = int(item.get("minReplicas", 1)), int(item.get("maxReplicas", 0))
-    _check_bounds(where, minimum, maximum)
-    return ScalingWindow(name, cron, minimum, maximum, time_zone)
+    _check_bounds(where, item.min_replicas, item.max_replicas)
+    return ScalingWindow(item.name, item.cron, item.min_replicas, item.max_replicas, time_zone)

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from kubernetes.utils import parse_quantity
 
-from sora_operator.spec import GROUP
+from sora_operator.api.v1alpha1 import GROUP
 
 FINGERPRINT_ANNOTATION: Final = f"{GROUP}/desired-fingerprint"
 QUANTITY_KEYS: Final = frozenset(

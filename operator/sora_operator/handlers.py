@@ -25,6 +25,7 @@ from typing import Any, Final, cast
 
 import kopf
 
+from sora_operator.api.v1alpha1 import GROUP, KIND, PLURAL, VERSION
 from sora_operator.backups.metrics import BackupTracker
 from sora_operator.builders import labels
 from sora_operator.coalescing import CoalescingRunner
@@ -34,12 +35,10 @@ from sora_operator.metrics import OperatorMetrics
 from sora_operator.objects import ObjectRef
 from sora_operator.reconcile import Outcome, Reconciler
 from sora_operator.spec import (
-    GROUP,
-    KIND,
-    PLURAL,
-    VERSION,
+    SpecError,
     continuous_replication,
     scaling_windows_apply,
+    validated,
 )
 
 RETRY_DELAY_SECONDS: Final = 10
@@ -164,10 +163,11 @@ def child_changed(
 def has_schedules(spec: Mapping[str, Any], **_: Any) -> bool:
     """Autoscaled with scaling windows: the window in force moves with the clock; or
     continuously replicated: status.replication (and its alert) follows the lag."""
-    replicated = continuous_replication(
-        spec.get("backup") or {}, str(spec.get("environment")), spec.get("feedbackApi") or {}
-    )
-    return scaling_windows_apply(spec) or replicated
+    try:
+        parsed = validated(spec)
+    except SpecError:
+        return False  # the reconcile reports the spec; nothing moves with the clock meanwhile
+    return scaling_windows_apply(parsed) or continuous_replication(parsed)
 
 
 def parent_of(child: Mapping[str, Any]) -> Key | None:

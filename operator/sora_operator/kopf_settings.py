@@ -16,10 +16,10 @@ import logging
 
 import kopf
 
+from sora_operator.api.v1alpha1 import GROUP
 from sora_operator.builders.labels import MANAGED_SELECTOR, OPERATOR
 from sora_operator.config import OperatorConfig
 from sora_operator.handlers import CHILD_RESOURCES
-from sora_operator.spec import GROUP
 
 REQUEST_TIMEOUT_SECONDS = 60.0
 

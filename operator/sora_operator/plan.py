@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sora_operator.api.v1alpha1 import KIND
 from sora_operator.builders import labels, names, secret
 from sora_operator.compare import differences, fingerprinted
 from sora_operator.hpa_handover import handover_manifest, needs_handover
@@ -21,7 +22,6 @@ from sora_operator.kube import FIELD_MANAGER
 from sora_operator.objects import ObjectRef, ref_of
 from sora_operator.spec import (
     ADMIN_SECRET_KEYS,
-    KIND,
     SECRET_KEYS,
     SoraDeployment,
     missing_secret_keys,

@@ -27,12 +27,12 @@ from typing import Any, Final
 from kubernetes import client, config
 
 from sora_contract.settings import ConfigError
+from sora_operator.api.v1alpha1 import API_VERSION, KIND
 from sora_operator.backups.health import backup_outcome
 from sora_operator.backups.jobs import JOB_NAME_LABEL, component_selector, job_finished
 from sora_operator.builders import backup as backup_builder
 from sora_operator.kube import ApiError, KubeClient, api_client
 from sora_operator.objects import ObjectRef
-from sora_operator.spec import API_VERSION, KIND
 
 FIELD_MANAGER: Final = "kubectl-sora"
 COMPONENTS: Final = ("feedback-api", "file-server", "admin", "replicate", "backup", "restore")

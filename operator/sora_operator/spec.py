@@ -1,8 +1,10 @@
 """A SoraDeployment as typed, frozen values, with the environment's defaults applied.
 
-The CRD validates shapes, bounds and cross-field rules; what it cannot do is a
-default that depends on another field (``environment``). That happens here, once,
-so that the builders only ever see complete values. Pure: no I/O.
+The models (api/v1alpha1.py) read the spec as the CRD describes it, with the CRD's own
+defaults and field checks. What the CRD cannot say is a default that depends on another
+field (``environment``), and the operator does not count on CEL rules having run (unit
+tests, an API server without them): both happen here, once, so that the builders only ever
+see complete values. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -10,46 +12,31 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from kubernetes.utils import parse_quantity
+from pydantic import ValidationError
 
+from sora_operator.api import v1alpha1 as api
 from sora_operator.autoscaling import (
     PROD_WINDOWS,
     Autoscaling,
     AutoscalingError,
+    AutoscalingSection,
     ScalingWindow,
     parse_autoscaling,
 )
 
-GROUP: Final = "sora.example.com"
-VERSION: Final = "v1alpha1"
-API_VERSION: Final = f"{GROUP}/{VERSION}"
-KIND: Final = "SoraDeployment"
-PLURAL: Final = "soradeployments"
-
-ENVIRONMENTS: Final = ("dev", "staging", "prod")
 SECRET_KEYS: Final = ("ENCRYPTION_KEY", "IP_SALT", "ADMIN_TOKEN")
 #: The admin panel's own Secret: only the key that signs its session cookies.
 ADMIN_SECRET_KEYS: Final = ("SESSION_SECRET",)
+#: The key of urlSecretRef's Secret when the spec names none.
+DEFAULT_DATABASE_URL_KEY: Final = "url"
 
-# Defaults the CRD also declares (kept equal by a unit test).
-DEFAULT_CACHE_SIZE: Final = "1Gi"
-DEFAULT_PULL_POLICY: Final = "IfNotPresent"
-DEFAULT_INGRESS_CLASS: Final = "alb"
-DEFAULT_REDIRECT_MIN_SIZE: Final = "8Mi"
-DEFAULT_REDIRECT_TTL_SECONDS: Final = 300
-DEFAULT_BACKUP_SCHEDULE: Final = "0 3 * * *"
-DEFAULT_BACKUP_STORAGE_CLASS: Final = "STANDARD_IA"
-DEFAULT_BACKUP_KEEP_COPIES: Final = 1
-DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS: Final = 600
-DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS: Final = 3600
-DEFAULT_SCRAPE_INTERVAL: Final = "30s"
-DEFAULT_SCRAPE_TIMEOUT: Final = "10s"
-DEFAULT_SCRAPE_NAMESPACE: Final = "monitoring"
+T = TypeVar("T")
 
 
 class SpecError(ValueError):
@@ -72,7 +59,7 @@ class EnvironmentDefaults:
     autoscaling_windows: tuple[ScalingWindow, ...] = ()
 
 
-ENVIRONMENT_DEFAULTS: Final[Mapping[str, EnvironmentDefaults]] = {
+ENVIRONMENT_DEFAULTS: Final[Mapping[api.Environment, EnvironmentDefaults]] = {
     # The seed autoscales the file server everywhere and shrinks prod at night (PROD_WINDOWS).
     "prod": EnvironmentDefaults(
         2,
@@ -116,7 +103,7 @@ class Image:
     repository: str
     tag: str
     pull_policy: str
-    pull_secrets: tuple[str, ...] = ()
+    pull_secrets: tuple[str, ...]
 
     @property
     def reference(self) -> str:
@@ -127,15 +114,15 @@ class Image:
 class LocalStorage:
     """A catalog directory: an existing claim, or the sample catalog when ``claim_name`` is None."""
 
-    claim_name: str | None = None
+    claim_name: str | None
 
 
 @dataclass(frozen=True)
 class S3Storage:
     bucket: str
-    prefix: str = ""
-    region: str | None = None
-    endpoint: str | None = None
+    prefix: str
+    region: str | None
+    endpoint: str | None
 
 
 Storage = LocalStorage | S3Storage
@@ -143,9 +130,9 @@ Storage = LocalStorage | S3Storage
 
 @dataclass(frozen=True)
 class PresignedRedirects:
-    enabled: bool = False
-    min_bytes: int = 8 * 1024**2
-    ttl_seconds: int = DEFAULT_REDIRECT_TTL_SECONDS
+    enabled: bool
+    min_bytes: int
+    ttl_seconds: int
 
 
 @dataclass(frozen=True)
@@ -154,10 +141,10 @@ class FileServer:
     resources: Resources
     storage: Storage
     cache_bytes: int
-    allowed_origins: tuple[str, ...] = ()
-    service_account_annotations: Mapping[str, str] = field(default_factory=dict)
-    presigned_redirects: PresignedRedirects = PresignedRedirects()
-    autoscaling: Autoscaling = field(default_factory=Autoscaling)
+    allowed_origins: tuple[str, ...]
+    service_account_annotations: Mapping[str, str]
+    presigned_redirects: PresignedRedirects
+    autoscaling: Autoscaling
 
     @property
     def autoscaled(self) -> bool:
@@ -165,14 +152,10 @@ class FileServer:
         return self.autoscaling.enabled
 
 
-DATABASE_ENGINES: Final = ("sqlite", "postgresql")
-DEFAULT_DATABASE_URL_KEY: Final = "url"
-
-
 @dataclass(frozen=True)
 class SecretKeyRef:
     name: str
-    key: str = DEFAULT_DATABASE_URL_KEY
+    key: str
 
 
 @dataclass(frozen=True)
@@ -181,12 +164,12 @@ class Database:
     user runs, whose ``postgresql://`` URL is in a Secret the user names."""
 
     size: str
-    storage_class_name: str | None = None
-    retain_on_delete: bool = True
-    engine: str = "sqlite"
-    url_secret: SecretKeyRef | None = None
+    storage_class_name: str | None
+    retain_on_delete: bool
+    engine: api.DatabaseEngine
+    url_secret: SecretKeyRef | None
     #: The user says the data is in this engine's database (needed to change engine).
-    data_copied: bool = False
+    data_copied: bool
 
     @property
     def is_postgresql(self) -> bool:
@@ -201,23 +184,23 @@ class FeedbackApi:
     secret_name: str
     #: feedbackApi.existingSecret: the user manages the Secret (External Secrets, Secrets
     #: Manager); the operator only checks it, and never generates keys for it.
-    secret_is_external: bool = False
-    autoscaled: bool = False
-    autoscaling: Autoscaling = field(default_factory=Autoscaling)
+    secret_is_external: bool
+    autoscaled: bool
+    autoscaling: Autoscaling
 
 
 @dataclass(frozen=True)
 class Ingress:
-    enabled: bool = True
-    class_name: str = DEFAULT_INGRESS_CLASS
-    host: str | None = None
-    certificate_arn: str | None = None
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    source_cidrs: tuple[str, ...] = ()
+    enabled: bool
+    class_name: str
+    host: str | None
+    certificate_arn: str | None
+    annotations: Mapping[str, str]
+    source_cidrs: tuple[str, ...]
 
     @property
     def is_alb(self) -> bool:
-        return self.class_name == DEFAULT_INGRESS_CLASS
+        return self.class_name == api.ALB_INGRESS_CLASS
 
     @property
     def scheme(self) -> Literal["http", "https"]:
@@ -228,48 +211,43 @@ class Ingress:
 class AdminIngress:
     """spec.admin.ingress: whether /admin is routed on the platform's Ingress, and for whom."""
 
-    enabled: bool = True
+    enabled: bool
     #: Client addresses the ALB lets through to /admin (empty: anyone who reaches the ALB).
-    source_cidrs: tuple[str, ...] = ()
+    source_cidrs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Admin:
     """spec.admin: the admin panel (sora-admin), off unless asked for."""
 
-    enabled: bool = False
-    replicas: int = 1
-    resources: Resources = Resources(
-        ENVIRONMENT_DEFAULTS["dev"].cpu,
-        ENVIRONMENT_DEFAULTS["dev"].memory,
-        ENVIRONMENT_DEFAULTS["dev"].cpu,
-        ENVIRONMENT_DEFAULTS["dev"].memory,
-    )
-    #: The Secret holding SESSION_SECRET; parse() fills in <name>-admin-secrets.
-    session_secret_name: str = ""
-    ingress: AdminIngress = AdminIngress()
+    enabled: bool
+    replicas: int
+    resources: Resources
+    #: The Secret holding SESSION_SECRET: spec.admin.sessionSecretName or <name>-admin-secrets.
+    session_secret_name: str
+    ingress: AdminIngress
 
 
 @dataclass(frozen=True)
 class Backup:
     """spec.backup: the scheduled sora-backup CronJob and where its backups go."""
 
-    enabled: bool = False
-    schedule: str = DEFAULT_BACKUP_SCHEDULE
-    retention_days: int = 30
-    keep_copies: int = DEFAULT_BACKUP_KEEP_COPIES
-    bucket: str | None = None
-    prefix: str = ""
-    region: str | None = None
-    endpoint: str | None = None
-    storage_class: str = DEFAULT_BACKUP_STORAGE_CLASS
-    service_account_annotations: Mapping[str, str] = field(default_factory=dict)
-    credentials_secret: str | None = None
-    starting_deadline_seconds: int = DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS
-    active_deadline_seconds: int = DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS
+    enabled: bool
+    schedule: str
+    retention_days: int
+    keep_copies: int
+    bucket: str | None
+    prefix: str
+    region: str | None
+    endpoint: str | None
+    storage_class: str
+    service_account_annotations: Mapping[str, str]
+    credentials_secret: str | None
+    starting_deadline_seconds: int
+    active_deadline_seconds: int
     #: Litestream beside the feedback API, replicating to ``replica_prefix``.
-    continuous: bool = False
-    replica_prefix: str = ""
+    continuous: bool
+    replica_prefix: str
 
     @property
     def configured(self) -> bool:
@@ -287,7 +265,8 @@ class Restore:
     """spec.restore: a person asks for a restore by setting a new ``requestId``."""
 
     request_id: str
-    source: str = "latest"
+    #: latest, a backup key, or replica.
+    source: str
     #: A point in time (RFC 3339, UTC): restore the continuous replica's state then.
     to_time: str | None = None
 
@@ -296,16 +275,16 @@ class Restore:
 class Monitoring:
     """spec.monitoring: what the operator creates for Prometheus and Grafana."""
 
-    service_monitors: bool = False
-    scrape_interval: str = DEFAULT_SCRAPE_INTERVAL
-    scrape_timeout: str = DEFAULT_SCRAPE_TIMEOUT
+    service_monitors: bool
+    scrape_interval: str
+    scrape_timeout: str
     #: Where Prometheus runs: the NetworkPolicies admit its scrapes from there.
-    scrape_namespace: str = DEFAULT_SCRAPE_NAMESPACE
-    prometheus_rule: bool = False
-    dashboard: bool = False
-    dashboard_folder: str | None = None
+    scrape_namespace: str
+    prometheus_rule: bool
+    dashboard: bool
+    dashboard_folder: str | None
     #: Extra labels on the ServiceMonitors and the PrometheusRule (Prometheus selects on them).
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str]
 
     @property
     def needs_prometheus_operator(self) -> bool:
@@ -320,93 +299,98 @@ class SoraDeployment:
     name: str
     namespace: str
     uid: str
-    environment: str
+    environment: api.Environment
     image: Image
     file_server: FileServer
     feedback_api: FeedbackApi
     ingress: Ingress
     log_retention_days: int
     backup_retention_days: int
-    backup: Backup = Backup()
-    restore: Restore | None = None
-    monitoring: Monitoring = Monitoring()
-    admin: Admin = Admin()
+    backup: Backup
+    restore: Restore | None
+    monitoring: Monitoring
+    admin: Admin
 
 
 def parse(body: Mapping[str, Any], image_defaults: ImageDefaults) -> SoraDeployment:
     """Build the typed, defaulted SoraDeployment from a custom resource body."""
     metadata = body.get("metadata") or {}
-    spec = body.get("spec") or {}
-    environment = str(spec.get("environment"))
-    if environment not in ENVIRONMENT_DEFAULTS:
-        raise SpecError(f"spec.environment must be one of {', '.join(ENVIRONMENTS)}")
-    defaults = ENVIRONMENT_DEFAULTS[environment]
+    spec = validated(body.get("spec") or {})
+    defaults = ENVIRONMENT_DEFAULTS[spec.environment]
     name = str(metadata.get("name", ""))
     return SoraDeployment(
         name=name,
         namespace=str(metadata.get("namespace", "")),
         uid=str(metadata.get("uid", "")),
-        environment=environment,
-        image=_image(spec.get("image") or {}, image_defaults),
-        file_server=_file_server(spec.get("fileServer") or {}, defaults),
-        feedback_api=_feedback_api(spec.get("feedbackApi") or {}, defaults, name),
-        ingress=_ingress(spec.get("ingress") or {}),
-        log_retention_days=int(
-            _section(spec, "monitoring").get("logRetentionDays", defaults.log_retention_days)
-        ),
-        backup_retention_days=int(
-            _section(spec, "backup").get("retentionDays", defaults.backup_retention_days)
-        ),
-        backup=_backup(
-            _section(spec, "backup"), defaults, environment, _section(spec, "feedbackApi")
-        ),
-        restore=_restore(
-            _section(spec, "restore"), _section(spec, "backup"), _section(spec, "feedbackApi")
-        ),
-        monitoring=_monitoring(_section(spec, "monitoring")),
-        admin=_admin(_section(spec, "admin"), defaults, name, _section(spec, "ingress")),
+        environment=spec.environment,
+        image=_image(spec.image, image_defaults),
+        file_server=_file_server(spec.file_server, defaults),
+        feedback_api=_feedback_api(spec.feedback_api, defaults, name),
+        ingress=_ingress(spec.ingress),
+        log_retention_days=_or(spec.monitoring.log_retention_days, defaults.log_retention_days),
+        backup_retention_days=_or(spec.backup.retention_days, defaults.backup_retention_days),
+        backup=_backup(spec, defaults),
+        restore=_restore(spec),
+        monitoring=_monitoring(spec.monitoring),
+        admin=_admin(spec, defaults, name),
     )
 
 
-def _monitoring(section: Mapping[str, Any]) -> Monitoring:
-    service_monitors = _section(section, "serviceMonitors")
-    dashboard = _section(section, "dashboard")
+def validated(spec: Mapping[str, Any]) -> api.SoraDeploymentSpec:
+    """The spec read by its model; SpecError names every field that does not fit."""
+    try:
+        return api.SoraDeploymentSpec.model_validate(spec)
+    except ValidationError as error:
+        raise SpecError("; ".join(_problems(error))) from None
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """``spec.fileServer.cacheSize: 'lots' is not a Kubernetes quantity``, one per field."""
+    problems: dict[str, str] = {}
+    for problem in error.errors():
+        path = "spec"
+        for part in problem["loc"]:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif part not in ("int", "str"):  # which member of an int-or-string failed
+                path += f".{part}"
+        problems.setdefault(path, str(problem["msg"]).removeprefix("Value error, "))
+    return [f"{path}: {why}" for path, why in problems.items()]
+
+
+def _or(value: T | None, default: T) -> T:
+    """A field's value, or ``default`` where the spec leaves it out."""
+    return default if value is None else value
+
+
+def _monitoring(section: api.Monitoring) -> Monitoring:
     return Monitoring(
-        service_monitors=bool(service_monitors.get("enabled", False)),
-        scrape_interval=str(service_monitors.get("interval", DEFAULT_SCRAPE_INTERVAL)),
-        scrape_timeout=str(service_monitors.get("scrapeTimeout", DEFAULT_SCRAPE_TIMEOUT)),
-        scrape_namespace=str(section.get("scrapeNamespace", DEFAULT_SCRAPE_NAMESPACE)),
-        prometheus_rule=bool(_section(section, "prometheusRule").get("enabled", False)),
-        dashboard=bool(dashboard.get("enabled", False)),
-        dashboard_folder=dashboard.get("folder") or None,
-        labels=dict(section.get("labels") or {}),
+        service_monitors=section.service_monitors.enabled,
+        scrape_interval=section.service_monitors.interval,
+        scrape_timeout=section.service_monitors.scrape_timeout,
+        scrape_namespace=section.scrape_namespace,
+        prometheus_rule=section.prometheus_rule.enabled,
+        dashboard=section.dashboard.enabled,
+        dashboard_folder=section.dashboard.folder or None,
+        labels=dict(section.labels),
     )
 
 
-def _backup(
-    section: Mapping[str, Any],
-    defaults: EnvironmentDefaults,
-    environment: str,
-    feedback: Mapping[str, Any],
-) -> Backup:
-    bucket = section.get("bucket") or None
-    # On wherever a bucket is configured: a platform that names where its backups go and
-    # takes none looks protected and is not. Off with a bucket is an explicit choice.
-    enabled = bool(section.get("enabled", bucket is not None))
-    if enabled and not bucket:
+def _backup(spec: api.SoraDeploymentSpec, defaults: EnvironmentDefaults) -> Backup:
+    section, environment = spec.backup, spec.environment
+    enabled = _backups_enabled(section)
+    if enabled and not section.bucket:
         raise SpecError("backup.enabled requires backup.bucket")
-    service_account = section.get("serviceAccount") or {}
-    credentials = section.get("credentials") or {}
-    if section.get("continuous") and _section(feedback, "database").get("engine") == "postgresql":
+    if section.continuous and spec.feedback_api.database.engine == "postgresql":
         raise SpecError(
             "backup.continuous replicates the SQLite database; on PostgreSQL there is no"
             " SQLite file (the database's own point-in-time recovery covers it)"
         )
-    continuous = continuous_replication(section, environment, feedback)
-    if continuous and not bucket:
+    continuous = continuous_replication(spec)
+    if continuous and not section.bucket:
         raise SpecError("backup.continuous requires backup.bucket")
-    replica_prefix = str(section.get("replicaPrefix", f"replica/{environment}/"))
-    prefix = str(section.get("prefix", f"database/{environment}/"))
+    replica_prefix = _or(section.replica_prefix, f"replica/{environment}/")
+    prefix = _or(section.prefix, f"database/{environment}/")
     if continuous and (replica_prefix.startswith(prefix) or prefix.startswith(replica_prefix)):
         raise SpecError(
             f"backup.replicaPrefix {replica_prefix!r} overlaps backup.prefix {prefix!r};"
@@ -414,50 +398,45 @@ def _backup(
         )
     return Backup(
         enabled=enabled,
-        schedule=str(section.get("schedule", DEFAULT_BACKUP_SCHEDULE)),
-        retention_days=int(section.get("retentionDays", defaults.backup_retention_days)),
-        keep_copies=int(section.get("keepCopies", DEFAULT_BACKUP_KEEP_COPIES)),
-        bucket=bucket,
+        schedule=section.schedule,
+        retention_days=_or(section.retention_days, defaults.backup_retention_days),
+        keep_copies=section.keep_copies,
+        bucket=section.bucket,
         prefix=prefix,
-        region=section.get("region"),
-        endpoint=section.get("endpoint"),
-        storage_class=str(section.get("storageClass", DEFAULT_BACKUP_STORAGE_CLASS)),
-        service_account_annotations=dict(service_account.get("annotations") or {}),
-        credentials_secret=credentials.get("secretName"),
-        starting_deadline_seconds=int(
-            section.get("startingDeadlineSeconds", DEFAULT_BACKUP_STARTING_DEADLINE_SECONDS)
-        ),
-        active_deadline_seconds=int(
-            section.get("activeDeadlineSeconds", DEFAULT_BACKUP_ACTIVE_DEADLINE_SECONDS)
-        ),
+        region=section.region,
+        endpoint=section.endpoint,
+        storage_class=section.storage_class,
+        service_account_annotations=dict(section.service_account.annotations),
+        credentials_secret=section.credentials.secret_name,
+        starting_deadline_seconds=section.starting_deadline_seconds,
+        active_deadline_seconds=section.active_deadline_seconds,
         continuous=continuous,
         replica_prefix=replica_prefix,
     )
 
 
-def continuous_replication(
-    backup: Mapping[str, Any], environment: str, feedback: Mapping[str, Any]
-) -> bool:
+def _backups_enabled(section: api.Backup) -> bool:
+    # On wherever a bucket is configured: a platform that names where its backups go and
+    # takes none looks protected and is not. Off with a bucket is an explicit choice.
+    return _or(section.enabled, section.bucket is not None)
+
+
+def continuous_replication(spec: api.SoraDeploymentSpec) -> bool:
     """``backup.continuous``, defaulted: on in prod wherever backups are on (a recovery
     point of seconds is what prod needs; dev and staging may ask for it). Never on
     PostgreSQL: there is no SQLite file to replicate; the database replicates itself."""
-    if _section(feedback, "database").get("engine") == "postgresql":
+    if spec.feedback_api.database.engine == "postgresql":
         return False
-    bucket = backup.get("bucket") or None
-    enabled = bool(backup.get("enabled", bucket is not None))
-    return bool(backup.get("continuous", enabled and environment == "prod"))
+    return _or(spec.backup.continuous, _backups_enabled(spec.backup) and spec.environment == "prod")
 
 
-def scaling_windows_apply(spec: Mapping[str, Any]) -> bool:
+def scaling_windows_apply(spec: api.SoraDeploymentSpec) -> bool:
     """Whether a scaling window bounds one of this spec's HPAs, written out or implied by the
     environment (prod's night and day): the window in force then moves with the clock."""
-    defaults = ENVIRONMENT_DEFAULTS.get(str(spec.get("environment")))
-    if defaults is None:
-        return False
-    feedback = _section(spec, "feedbackApi")
-    sections = [_section(_section(spec, "fileServer"), "autoscaling")]
-    if _section(feedback, "autoscaling").get("enabled"):
-        sections.append(_section(feedback, "autoscaling"))
+    defaults = ENVIRONMENT_DEFAULTS[spec.environment]
+    sections: list[AutoscalingSection] = [spec.file_server.autoscaling]
+    if spec.feedback_api.autoscaling.enabled:
+        sections.append(spec.feedback_api.autoscaling)
     try:
         parsed = [_autoscaling(section, defaults) for section in sections]
     except SpecError:
@@ -465,61 +444,55 @@ def scaling_windows_apply(spec: Mapping[str, Any]) -> bool:
     return any(autoscaling.enabled and autoscaling.windows for autoscaling in parsed)
 
 
-def _restore(
-    section: Mapping[str, Any], backup: Mapping[str, Any], feedback: Mapping[str, Any]
-) -> Restore | None:
-    request_id = section.get("requestId")
-    if not request_id:
+def _restore(spec: api.SoraDeploymentSpec) -> Restore | None:
+    section = spec.restore
+    if not section.request_id:
         return None
-    if _section(feedback, "database").get("engine") == "postgresql":
+    if spec.feedback_api.database.engine == "postgresql":
         raise SpecError(
             "restore.requestId restores the SQLite database; on PostgreSQL, restores are the"
             " database's (point-in-time recovery)"
         )
-    if not backup.get("bucket"):
+    if not spec.backup.bucket:
         raise SpecError("restore.requestId requires backup.bucket (where the backups are)")
-    source = str(section.get("from") or "latest")
-    to_time = section.get("toTime")
-    if to_time is None:
-        return Restore(request_id=str(request_id), source=source)
+    source = section.from_ or "latest"
+    if section.to_time is None:
+        return Restore(request_id=section.request_id, source=source)
     if source != "latest":
         raise SpecError("restore.toTime restores from the continuous replica; leave out from")
+    return Restore(request_id=section.request_id, source="replica", to_time=_utc(section.to_time))
+
+
+def _utc(to_time: str) -> str:
+    """restore.toTime as an RFC 3339 time in UTC (…Z)."""
     try:
-        when = datetime.fromisoformat(str(to_time).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(to_time.replace("Z", "+00:00"))
     except ValueError:
         raise SpecError(f"restore.toTime {to_time!r} is not an RFC 3339 time") from None
     if when.tzinfo is None:
         raise SpecError(f"restore.toTime {to_time!r} needs an offset (…Z or +HH:MM)")
-    stamp = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return Restore(request_id=str(request_id), source="replica", to_time=stamp)
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _section(spec: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = spec.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _image(image: Mapping[str, Any], defaults: ImageDefaults) -> Image:
+def _image(image: api.Image, defaults: ImageDefaults) -> Image:
     return Image(
-        repository=image.get("repository", defaults.repository),
-        tag=image.get("tag", defaults.tag),
-        pull_policy=image.get("pullPolicy", DEFAULT_PULL_POLICY),
-        pull_secrets=tuple(image.get("pullSecrets", ())),
+        repository=_or(image.repository, defaults.repository),
+        tag=_or(image.tag, defaults.tag),
+        pull_policy=image.pull_policy,
+        pull_secrets=image.pull_secrets,
     )
 
 
-def resources(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Resources:
+def _resources(section: api.Resources, defaults: EnvironmentDefaults) -> Resources:
     """Per field: yours, else the environment's default request capped at your limit.
 
     A limit left out equals its resolved request, so the defaults give the seed's
     fixed task sizes (Guaranteed QoS) and a lone request or limit stays consistent.
     """
-    requests = section.get("requests") or {}
-    limits = section.get("limits") or {}
     resolved: dict[str, tuple[str, str]] = {}
     for resource, default in (("cpu", defaults.cpu), ("memory", defaults.memory)):
-        request = requests.get(resource)
-        limit = limits.get(resource)
+        request = getattr(section.requests, resource)
+        limit = getattr(section.limits, resource)
         if request is None:
             request = default if limit is None else _smaller(default, limit)
         resolved[resource] = (str(request), str(request if limit is None else limit))
@@ -535,25 +508,25 @@ def _smaller(first: object, second: object) -> object:
     return first if _quantity("resources", first) <= _quantity("resources", second) else second
 
 
-def _file_server(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> FileServer:
-    autoscaling = section.get("autoscaling") or {}
+def _file_server(section: api.FileServer, defaults: EnvironmentDefaults) -> FileServer:
+    redirects = section.presigned_redirects
     return FileServer(
-        replicas=int(section.get("replicas", defaults.file_server_replicas)),
-        resources=_checked_resources("fileServer", section.get("resources") or {}, defaults),
-        storage=_storage(section.get("storage") or {}),
-        cache_bytes=byte_count(
-            "fileServer.cacheSize", section.get("cacheSize", DEFAULT_CACHE_SIZE)
+        replicas=_or(section.replicas, defaults.file_server_replicas),
+        resources=_checked_resources("fileServer", section.resources, defaults),
+        storage=_storage(section.storage),
+        cache_bytes=_byte_count("fileServer.cacheSize", section.cache_size),
+        allowed_origins=section.allowed_origins,
+        service_account_annotations=dict(section.service_account.annotations),
+        presigned_redirects=PresignedRedirects(
+            enabled=redirects.enabled,
+            min_bytes=_byte_count("fileServer.presignedRedirects.minSize", redirects.min_size),
+            ttl_seconds=redirects.ttl_seconds,
         ),
-        allowed_origins=tuple(section.get("allowedOrigins", ())),
-        service_account_annotations=dict(
-            (section.get("serviceAccount") or {}).get("annotations") or {}
-        ),
-        presigned_redirects=_redirects(section.get("presignedRedirects") or {}),
-        autoscaling=_autoscaling(autoscaling, defaults),
+        autoscaling=_autoscaling(section.autoscaling, defaults),
     )
 
 
-def _autoscaling(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Autoscaling:
+def _autoscaling(section: AutoscalingSection, defaults: EnvironmentDefaults) -> Autoscaling:
     try:
         return parse_autoscaling(
             section,
@@ -566,9 +539,9 @@ def _autoscaling(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> A
 
 
 def _checked_resources(
-    component: str, section: Mapping[str, Any], defaults: EnvironmentDefaults
+    component: str, section: api.Resources, defaults: EnvironmentDefaults
 ) -> Resources:
-    resolved = resources(section, defaults)
+    resolved = _resources(section, defaults)
     for resource in ("cpu", "memory"):
         request = getattr(resolved, f"{resource}_request")
         limit = getattr(resolved, f"{resource}_limit")
@@ -582,46 +555,28 @@ def _checked_resources(
     return resolved
 
 
-def _storage(section: Mapping[str, Any]) -> Storage:
-    if section.get("type", "local") == "s3":
-        s3 = section.get("s3") or {}
-        if not s3.get("bucket"):
+def _storage(section: api.Storage) -> Storage:
+    if section.type == "s3":
+        if section.s3 is None:
             raise SpecError("fileServer.storage.type s3 requires fileServer.storage.s3.bucket")
+        s3 = section.s3
         return S3Storage(
-            bucket=s3["bucket"],
-            prefix=s3.get("prefix", ""),
-            region=s3.get("region"),
-            endpoint=s3.get("endpoint"),
+            bucket=s3.bucket, prefix=s3.prefix or "", region=s3.region, endpoint=s3.endpoint
         )
-    local = section.get("local") or {}
-    return LocalStorage(claim_name=local.get("claimName"))
-
-
-def _redirects(section: Mapping[str, Any]) -> PresignedRedirects:
-    return PresignedRedirects(
-        enabled=bool(section.get("enabled", False)),
-        min_bytes=byte_count(
-            "fileServer.presignedRedirects.minSize",
-            section.get("minSize", DEFAULT_REDIRECT_MIN_SIZE),
-        ),
-        ttl_seconds=int(section.get("ttlSeconds", DEFAULT_REDIRECT_TTL_SECONDS)),
-    )
+    return LocalStorage(claim_name=section.local.claim_name)
 
 
 def _feedback_api(
-    section: Mapping[str, Any], defaults: EnvironmentDefaults, name: str
+    section: api.FeedbackApi, defaults: EnvironmentDefaults, name: str
 ) -> FeedbackApi:
-    existing = section.get("existingSecret")
-    if existing and section.get("secretName"):
+    existing = section.existing_secret
+    if existing and section.secret_name:
         raise SpecError("feedbackApi.existingSecret and feedbackApi.secretName: name one of them")
-    database = _database(_section(section, "database"), defaults)
-    autoscaling = _section(section, "autoscaling")
-    autoscaled = bool(autoscaling.get("enabled", False))
+    database = _database(section.database, defaults)
+    autoscaled = section.autoscaling.enabled
     # On PostgreSQL the API is stateless like the file server: the same replica defaults
     # and the same autoscaling (the seed's 2-10 in prod). SQLite has a single writer.
-    replicas = int(
-        section.get("replicas", defaults.file_server_replicas if database.is_postgresql else 1)
-    )
+    replicas = _or(section.replicas, defaults.file_server_replicas if database.is_postgresql else 1)
     if not database.is_postgresql and (replicas > 1 or autoscaled):
         raise SpecError(
             "feedbackApi: more than one replica (or autoscaling) needs"
@@ -629,38 +584,31 @@ def _feedback_api(
         )
     return FeedbackApi(
         replicas=replicas,
-        resources=_checked_resources("feedbackApi", section.get("resources") or {}, defaults),
+        resources=_checked_resources("feedbackApi", section.resources, defaults),
         database=database,
-        secret_name=existing or section.get("secretName") or f"{name}-secrets",
+        secret_name=existing or section.secret_name or f"{name}-secrets",
         secret_is_external=bool(existing),
         autoscaled=autoscaled,
-        autoscaling=_autoscaling(autoscaling, defaults),
+        autoscaling=_autoscaling(section.autoscaling, defaults),
     )
 
 
-def _database(section: Mapping[str, Any], defaults: EnvironmentDefaults) -> Database:
-    engine = str(section.get("engine", "sqlite"))
-    if engine not in DATABASE_ENGINES:
-        raise SpecError(f"feedbackApi.database.engine must be one of {', '.join(DATABASE_ENGINES)}")
-    size = str(section.get("size", defaults.database_size))
-    byte_count("feedbackApi.database.size", size)
-    ref = _section(section, "urlSecretRef")
-    if engine == "postgresql" and not ref.get("name"):
+def _database(section: api.Database, defaults: EnvironmentDefaults) -> Database:
+    size = str(_or(section.size, defaults.database_size))
+    _byte_count("feedbackApi.database.size", size)
+    ref = section.url_secret_ref
+    if section.engine == "postgresql" and ref is None:
         raise SpecError(
             "feedbackApi.database.engine postgresql requires database.urlSecretRef.name"
             " (a Secret holding the postgresql:// URL)"
         )
     return Database(
         size=size,
-        storage_class_name=section.get("storageClassName"),
-        retain_on_delete=bool(section.get("retainOnDelete", True)),
-        engine=engine,
-        url_secret=(
-            SecretKeyRef(str(ref["name"]), str(ref.get("key") or DEFAULT_DATABASE_URL_KEY))
-            if ref.get("name")
-            else None
-        ),
-        data_copied=bool(section.get("dataCopied", False)),
+        storage_class_name=section.storage_class_name,
+        retain_on_delete=section.retain_on_delete,
+        engine=section.engine,
+        url_secret=(SecretKeyRef(ref.name, ref.key or DEFAULT_DATABASE_URL_KEY) if ref else None),
+        data_copied=section.data_copied,
     )
 
 
@@ -680,42 +628,37 @@ def engine_change_refusal(sora: SoraDeployment, recorded_engine: str | None) -> 
     )
 
 
-def _admin(
-    section: Mapping[str, Any],
-    defaults: EnvironmentDefaults,
-    name: str,
-    platform_ingress: Mapping[str, Any],
-) -> Admin:
+def _admin(spec: api.SoraDeploymentSpec, defaults: EnvironmentDefaults, name: str) -> Admin:
+    section = spec.admin
     return Admin(
-        enabled=bool(section.get("enabled", False)),
-        replicas=int(section.get("replicas", 1)),
-        resources=_checked_resources("admin", section.get("resources") or {}, defaults),
-        session_secret_name=section.get("sessionSecretName") or f"{name}-admin-secrets",
-        ingress=_admin_ingress(_section(section, "ingress"), platform_ingress),
+        enabled=section.enabled,
+        replicas=section.replicas,
+        resources=_checked_resources("admin", section.resources, defaults),
+        session_secret_name=section.session_secret_name or f"{name}-admin-secrets",
+        ingress=_admin_ingress(section.ingress, spec.ingress),
     )
 
 
-def _admin_ingress(section: Mapping[str, Any], platform_ingress: Mapping[str, Any]) -> AdminIngress:
+def _admin_ingress(section: api.AdminIngress, platform_ingress: api.Ingress) -> AdminIngress:
     """Only the ALB can hold one path to a list of client addresses (a rule condition)."""
-    source_cidrs = tuple(section.get("sourceCidrs", ()))
-    class_name = platform_ingress.get("className", DEFAULT_INGRESS_CLASS)
-    if source_cidrs and class_name != DEFAULT_INGRESS_CLASS:
+    class_name = platform_ingress.class_name
+    if section.source_cidrs and class_name != api.ALB_INGRESS_CLASS:
         raise SpecError(
-            f"admin.ingress.sourceCidrs needs ingress.className {DEFAULT_INGRESS_CLASS}: "
+            f"admin.ingress.sourceCidrs needs ingress.className {api.ALB_INGRESS_CLASS}: "
             f"class {class_name} cannot restrict /admin alone by client address; set "
             "admin.ingress.enabled false and reach the panel another way"
         )
-    return AdminIngress(enabled=bool(section.get("enabled", True)), source_cidrs=source_cidrs)
+    return AdminIngress(enabled=section.enabled, source_cidrs=section.source_cidrs)
 
 
-def _ingress(section: Mapping[str, Any]) -> Ingress:
+def _ingress(section: api.Ingress) -> Ingress:
     return Ingress(
-        enabled=bool(section.get("enabled", True)),
-        class_name=section.get("className", DEFAULT_INGRESS_CLASS),
-        host=section.get("host"),
-        certificate_arn=section.get("certificateArn"),
-        annotations=dict(section.get("annotations") or {}),
-        source_cidrs=tuple(section.get("sourceCidrs", ())),
+        enabled=section.enabled,
+        class_name=section.class_name,
+        host=section.host,
+        certificate_arn=section.certificate_arn,
+        annotations=dict(section.annotations),
+        source_cidrs=section.source_cidrs,
     )
 
 
@@ -726,7 +669,7 @@ def _quantity(field_name: str, value: object) -> Decimal:
         raise SpecError(f"{field_name}: {value!r} is not a Kubernetes quantity") from None
 
 
-def byte_count(field_name: str, value: object) -> int:
+def _byte_count(field_name: str, value: object) -> int:
     """A quantity such as ``512Mi`` as a whole number of bytes."""
     amount = _quantity(field_name, value)
     if amount < 0:

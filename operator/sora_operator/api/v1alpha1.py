@@ -5,21 +5,26 @@ from these classes, as controller-gen writes CloudNativePG's CRDs from its Go ty
 
 * a class docstring is the description of its object, a field's docstring (the string
   under it) the description of the field;
-* ``Field`` constraints are the schema's (``ge``/``le``: minimum/maximum, ``max_length``:
-  maxLength, maxItems or maxProperties, ``pattern``), and the models enforce them too;
+* the type is the schema's type (``Literal``: an enum, ``Int32``: format int32, a model:
+  an object, ``tuple``: an array, ``dict[str, str]``: a map, ``dict[str, Any]`` or
+  ``extra="allow"``: x-kubernetes-preserve-unknown-fields);
 * a field without a default is required; ``X | None = None`` is optional with no default;
-  a default value is the CRD's ``default``, which the API server fills in;
-* ``model_config = cel(...)`` holds the CEL rules (``x-kubernetes-validations``) of the
-  object; only the API server evaluates them (spec.py re-checks what the operator relies on).
+  a default value is the CRD's ``default``, which the API server fills in
+  (``default_empty``: ``default: {}``); ``default_factory`` alone is no CRD default;
+* the other keywords keep their CRD names: ``field(minimum=0, maxLength=63, ...)`` on a
+  field, ``Schema(...)`` on a type, ``model_config = cel(Rule(...))`` for the CEL rules
+  (``x-kubernetes-validations``) of an object.
 
-The models accept a spec with or without the API server's defaults applied: unit tests
-build specs by hand. Defaults that depend on ``environment`` cannot be CRD defaults; those
-fields are optional here and spec.py resolves them.
+Validation checks types, enums and required fields, and fills in the CRD's defaults, so a
+spec reads the same with or without the API server's defaults (unit tests write specs by
+hand). Bounds, lengths, patterns and CEL rules are the API server's to enforce: an object
+it stored under an older, looser CRD still reconciles. Defaults that depend on
+``environment`` cannot be CRD defaults; those fields are optional here and spec.py
+resolves them, with the checks the operator relies on.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,14 +34,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
-from pydantic.config import JsonDict
+from pydantic.config import JsonDict, JsonValue
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, PydanticUndefined
 
 GROUP: Final = "sora.example.com"
 VERSION: Final = "v1alpha1"
@@ -71,6 +75,9 @@ PRINTER_COLUMNS: Final[tuple[dict[str, str | int], ...]] = (
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 )
 
+Environment = Literal["dev", "staging", "prod"]
+DatabaseEngine = Literal["sqlite", "postgresql"]
+
 #: The IngressClass of the AWS Load Balancer Controller: the default, and the one class that
 #: gets the seed's ALB rules.
 ALB_INGRESS_CLASS: Final = "alb"
@@ -79,12 +86,41 @@ ALB_INGRESS_CLASS: Final = "alb"
 
 #: A Kubernetes object name (DNS-1123 subdomain): Secrets, claims, classes.
 DNS_SUBDOMAIN: Final = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
-ObjectName = Annotated[str, Field(max_length=253, pattern=DNS_SUBDOMAIN)]
-Cidr = Annotated[str, Field(max_length=43, pattern=r"^[0-9a-fA-F.:]+/[0-9]{1,3}$")]
+DNS_LABEL: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class Schema:
+    """CRD keywords of a type (``format``, ``maxLength``, ``pattern``, ...): written into the
+    schema for the API server to enforce, not checked again here."""
+
+    def __init__(self, **keywords: JsonValue) -> None:
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), **self.keywords}
+
+
+def field(default: Any = PydanticUndefined, **keywords: Any) -> Any:
+    """A field with CRD keywords (``minimum``, ``maxLength``, ``x-kubernetes-list-type``, ...)
+    for the API server to enforce: the schema's, not checked again here (as Schema).
+    ``default_factory=`` gives a default that is not the CRD's (an empty list or object)."""
+    factory = keywords.pop("default_factory", None)
+    if factory is not None:
+        return Field(default_factory=factory, json_schema_extra=keywords)
+    return Field(default, json_schema_extra=keywords)
+
+
+ObjectName = Annotated[str, Schema(maxLength=253, pattern=DNS_SUBDOMAIN)]
+Cidr = Annotated[str, Schema(maxLength=43, pattern=r"^[0-9a-fA-F.:]+/[0-9]{1,3}$")]
 #: A Prometheus duration such as 30s or 1m30s.
-Duration = Annotated[str, Field(pattern=r"^([0-9]+(ms|s|m|h))+$")]
-Int32 = Annotated[int, Field(json_schema_extra={"format": "int32"})]
-Int64 = Annotated[int, Field(json_schema_extra={"format": "int64"})]
+Duration = Annotated[str, Schema(pattern=r"^([0-9]+(ms|s|m|h))+$")]
+Int32 = Annotated[int, Schema(format="int32")]
+Int64 = Annotated[int, Schema(format="int64")]
+Replicas = Annotated[int, Schema(format="int32", minimum=0, maximum=100)]
+#: A list of unique values.
+SET: Final[JsonDict] = {"x-kubernetes-list-type": "set"}
 
 #: Quantities of CPU and memory (250m, 1, 512Mi).
 QUANTITY: Final = r"^(\+)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[mkMGTPE])?$"
@@ -97,27 +133,17 @@ RATE: Final = r"^(\+)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(m|[kMG])?$"
 @dataclass(frozen=True)
 class IntOrString:
     """A Kubernetes quantity: an integer, or a string matching ``pattern``
-    (``x-kubernetes-int-or-string``)."""
+    (``x-kubernetes-int-or-string``); spec.py reads the quantities it uses."""
 
     pattern: str
     #: Whether the schema spells the two types out (anyOf); the API server needs neither.
     any_of: bool = True
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        return core_schema.no_info_after_validator_function(self._check, handler(source))
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         types = {"anyOf": [{"type": "integer"}, {"type": "string"}]} if self.any_of else {}
         return {**types, "x-kubernetes-int-or-string": True, "pattern": self.pattern}
-
-    def _check(self, value: int | str) -> int | str:
-        if isinstance(value, str) and not re.match(self.pattern, value):
-            raise ValueError(f"{value!r} is not a Kubernetes quantity")
-        return value
 
 
 Quantity = Annotated[int | str, IntOrString(QUANTITY)]
@@ -202,20 +228,18 @@ class Image(Model):
     """The Sora services image (one image holds sora-file-server, sora-feedback-api, sora-admin
     and sora-backup). Unset fields fall back to the image the operator was installed with."""
 
-    repository: str | None = Field(
+    repository: str | None = field(
         None,
-        max_length=255,
+        maxLength=255,
         pattern=r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$",
     )
     """Image repository without tag, for example
     123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/sora/services."""
-    tag: str | None = Field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    tag: str | None = field(None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     """Image tag, for example 1.4.2. Prefer an immutable tag over latest."""
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     """When the kubelet pulls the image (Kubernetes imagePullPolicy)."""
-    pull_secrets: tuple[ObjectName, ...] = Field(
-        default_factory=tuple, max_length=8, json_schema_extra={"x-kubernetes-list-type": "set"}
-    )
+    pull_secrets: tuple[ObjectName, ...] = field(default_factory=tuple, maxItems=8, **SET)
     """Names of Secrets of type kubernetes.io/dockerconfigjson in this namespace used to pull the
     image from a private registry."""
 
@@ -229,7 +253,7 @@ class RequestsPerSecond(Model):
 
     enabled: bool | None = None
     """Add the metric to the autoscaler (default false)."""
-    metric_name: str | None = Field(None, max_length=253, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    metric_name: str | None = field(None, maxLength=253, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
     """The metric's name in the custom metrics API. Default sora_http_requests_per_second."""
     target_per_pod: RequestRate | None = None
     """Average requests per second per pod to aim for (a quantity). Default 16, the seed's 1,000
@@ -239,10 +263,10 @@ class RequestsPerSecond(Model):
 class AutoscalingMetrics(Model):
     """What the autoscaler scales on; each target is per pod."""
 
-    cpu_utilization: Int32 | None = Field(None, ge=0, le=1000)
+    cpu_utilization: Int32 | None = field(None, minimum=0, maximum=1000)
     """Average CPU use in percent of the pods' CPU request. Default 70; 0 turns the CPU metric
     off."""
-    memory_utilization: Int32 | None = Field(None, ge=0, le=1000)
+    memory_utilization: Int32 | None = field(None, minimum=0, maximum=1000)
     """Average memory use in percent of the pods' memory request. Default 80; 0 turns the memory
     metric off."""
     requests_per_second: RequestsPerSecond = Field(default_factory=RequestsPerSecond)
@@ -251,7 +275,7 @@ class AutoscalingMetrics(Model):
 class ScalingDirection(Model):
     """One direction of scaling."""
 
-    stabilization_window_seconds: Int32 | None = Field(None, ge=0, le=3600)
+    stabilization_window_seconds: Int32 | None = field(None, minimum=0, maximum=3600)
     """Recommendations over this many seconds are considered before scaling, like the seed's
     cooldowns. Default 300."""
 
@@ -284,26 +308,26 @@ class Schedule(Model):
         Rule("self.minReplicas >= 1", "schedules[].minReplicas must be at least 1"),
     )
 
-    name: str = Field(max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    name: Annotated[str, Schema(maxLength=63, pattern=DNS_LABEL)]
     """The window's name, shown in the status and Events."""
-    cron: str = Field(max_length=100)
+    cron: Annotated[str, Schema(maxLength=100)]
     """When the window starts, as a five-field cron expression read in timeZone
     (e.g. '0 22 * * *')."""
-    time_zone: str | None = Field(None, max_length=64)
+    time_zone: str | None = field(None, maxLength=64)
     """An IANA time zone such as Asia/Tokyo. Default UTC."""
 
 
 class FileServerSchedule(Schedule):
-    min_replicas: Int32 = Field(ge=0, le=100)
+    min_replicas: Replicas
     """Fewest file server pods while the window is in force."""
-    max_replicas: Int32 = Field(ge=0, le=100)
+    max_replicas: Replicas
     """Most file server pods while the window is in force."""
 
 
 class FeedbackApiSchedule(Schedule):
-    min_replicas: Int32 = Field(ge=0, le=100)
+    min_replicas: Replicas
     """Fewest feedback API pods while the window is in force."""
-    max_replicas: Int32 = Field(ge=0, le=100)
+    max_replicas: Replicas
     """Most feedback API pods while the window is in force."""
 
 
@@ -327,7 +351,7 @@ def autoscaling_bounds(component: str, stopping: str) -> ConfigDict:
     )
 
 
-#: A scaling window list is keyed by name: a strategic merge or an apply replaces one window.
+#: Scaling windows are keyed by name: server-side apply merges them window by window.
 SCHEDULES_LIST: Final[JsonDict] = {
     "x-kubernetes-list-type": "map",
     "x-kubernetes-list-map-keys": ["name"],
@@ -347,17 +371,15 @@ class FileServerAutoscaling(Model):
     enabled: bool = True
     """Hand the replica count to a HorizontalPodAutoscaler. On by default, as in the seed; false
     gives the count back to fileServer.replicas."""
-    min_replicas: Int32 | None = Field(None, ge=0, le=100)
+    min_replicas: Replicas | None = None
     """Fewest file server pods outside any schedule. Default: 2 in prod, 1 elsewhere (at most
     maxReplicas when only that is set)."""
-    max_replicas: Int32 | None = Field(None, ge=0, le=100)
+    max_replicas: Replicas | None = None
     """Most file server pods outside any schedule. Default: 10 in prod, 3 elsewhere (at least
     minReplicas when only that is set)."""
     metrics: AutoscalingMetrics = Field(default_factory=AutoscalingMetrics)
     behavior: AutoscalingBehavior = Field(default_factory=AutoscalingBehavior)
-    schedules: tuple[FileServerSchedule, ...] | None = Field(
-        None, max_length=20, json_schema_extra=SCHEDULES_LIST
-    )
+    schedules: tuple[FileServerSchedule, ...] | None = field(None, maxItems=20, **SCHEDULES_LIST)
     """Scaling windows. Each replaces minReplicas and maxReplicas from the moment its cron fires
     until another window's cron fires; the window in force is the one that fired last. Not
     set: in prod the seed's windows (night: '0 22 * * 1-5' UTC, 1 to 5; day: '0 6 * * *' UTC,
@@ -377,17 +399,15 @@ class FeedbackApiAutoscaling(Model):
 
     enabled: bool = False
     """Hand the replica count to a HorizontalPodAutoscaler."""
-    min_replicas: Int32 | None = Field(None, ge=0, le=100)
+    min_replicas: Replicas | None = None
     """Fewest feedback API pods outside any schedule. Default: 2 in prod, 1 elsewhere (at most
     maxReplicas when only that is set)."""
-    max_replicas: Int32 | None = Field(None, ge=0, le=100)
+    max_replicas: Replicas | None = None
     """Most feedback API pods outside any schedule. Default: 10 in prod, 3 elsewhere (at least
     minReplicas when only that is set)."""
     metrics: AutoscalingMetrics = Field(default_factory=AutoscalingMetrics)
     behavior: AutoscalingBehavior = Field(default_factory=AutoscalingBehavior)
-    schedules: tuple[FeedbackApiSchedule, ...] | None = Field(
-        None, max_length=20, json_schema_extra=SCHEDULES_LIST
-    )
+    schedules: tuple[FeedbackApiSchedule, ...] | None = field(None, maxItems=20, **SCHEDULES_LIST)
     """Scaling windows. Each replaces minReplicas and maxReplicas from the moment its cron fires
     until another window's cron fires; the window in force is the one that fired last. Without
     schedules the bounds above always apply."""
@@ -412,15 +432,17 @@ class LocalStorage(Model):
 class S3Storage(Model):
     """The bucket for type s3."""
 
-    bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+    bucket: Annotated[
+        str, Schema(minLength=3, maxLength=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+    ]
     """Bucket name (S3_BUCKET)."""
-    prefix: str | None = Field(
-        None, max_length=512, pattern=r"^([A-Za-z0-9!_.*()-]+/)*[A-Za-z0-9!_.*()-]*/?$"
+    prefix: str | None = field(
+        None, maxLength=512, pattern=r"^([A-Za-z0-9!_.*()-]+/)*[A-Za-z0-9!_.*()-]*/?$"
     )
     """Key prefix inside the bucket, such as catalog/ (S3_PREFIX)."""
-    region: str | None = Field(None, pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+    region: str | None = field(None, pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
     """AWS region of the bucket, such as ap-northeast-1 (AWS_REGION)."""
-    endpoint: str | None = Field(None, max_length=2048, pattern=r"^https?://[^\s/]+(/.*)?$")
+    endpoint: str | None = field(None, maxLength=2048, pattern=r"^https?://[^\s/]+(/.*)?$")
     """URL of an S3-compatible server instead of AWS (S3_ENDPOINT_URL), for example
     http://minio.storage:9000."""
 
@@ -450,7 +472,7 @@ class Storage(Model):
 class FileServerServiceAccount(Model):
     """The file server's ServiceAccount."""
 
-    annotations: dict[str, str] = Field(default_factory=dict, max_length=16)
+    annotations: dict[str, str] = field(default_factory=dict, maxProperties=16)
     """Annotations for the ServiceAccount, for example eks.amazonaws.com/role-arn for IAM roles
     for service accounts (IRSA) so the pods can read the S3 bucket without keys."""
 
@@ -463,7 +485,7 @@ class PresignedRedirects(Model):
     """Turn redirects on."""
     min_size: ByteSize = "8Mi"
     """Packages at least this large are redirected (S3_REDIRECT_MIN_BYTES)."""
-    ttl_seconds: int = Field(300, ge=1, le=604800)
+    ttl_seconds: int = field(300, minimum=1, maximum=604800)
     """How long a presigned URL stays valid (S3_REDIRECT_TTL_SECONDS)."""
 
 
@@ -480,7 +502,7 @@ class FileServer(Model):
         ),
     )
 
-    replicas: Int32 | None = Field(None, ge=0, le=100)
+    replicas: Replicas | None = None
     """Number of file server pods. Default: 2 in prod, 1 elsewhere. Ignored while
     fileServer.autoscaling is enabled (the HorizontalPodAutoscaler owns the count then)."""
     resources: Resources = Field(default_factory=Resources)
@@ -489,10 +511,8 @@ class FileServer(Model):
     """Local disk cache for packages fetched from storage (CACHE_MAX_BYTES). The cache lives in
     an emptyDir limited to a quarter more than this size."""
     allowed_origins: tuple[
-        Annotated[str, Field(max_length=253, pattern=r"^(\*|https?://[^\s,/]+)$")], ...
-    ] = Field(
-        default_factory=tuple, max_length=32, json_schema_extra={"x-kubernetes-list-type": "set"}
-    )
+        Annotated[str, Schema(maxLength=253, pattern=r"^(\*|https?://[^\s,/]+)$")], ...
+    ] = field(default_factory=tuple, maxItems=32, **SET)
     """Origins allowed by CORS (ALLOWED_ORIGINS), such as https://sora.example.com, or * for any
     origin."""
     service_account: FileServerServiceAccount = Field(default_factory=FileServerServiceAccount)
@@ -510,7 +530,7 @@ class SecretKeySelector(Model):
 
     name: ObjectName
     """Secret name."""
-    key: str | None = Field(None, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")
+    key: str | None = field(None, maxLength=253, pattern=r"^[-._a-zA-Z0-9]+$")
     """Key in the Secret. Default url (set by the operator)."""
 
 
@@ -546,7 +566,7 @@ class Database(Model):
         ),
     )
 
-    engine: Literal["sqlite", "postgresql"] = "sqlite"
+    engine: DatabaseEngine = "sqlite"
     """sqlite: one pod, a volume, sora-backup CronJob backups. postgresql: DATABASE_URL from
     urlSecretRef, no volume and no backup CronJob (backups are the database's), several
     replicas allowed."""
@@ -589,7 +609,7 @@ class FeedbackApi(Model):
         ),
     )
 
-    replicas: Int32 | None = Field(None, ge=0)
+    replicas: Int32 | None = field(None, minimum=0)
     """SQLite: 1 (the default) or 0 to stop the feedback API while keeping its data; never more.
     PostgreSQL: any number (default as the file server: 2 in prod, 1 elsewhere); ignored while
     autoscaling is enabled."""
@@ -628,25 +648,23 @@ class Ingress(Model):
     class_name: ObjectName = ALB_INGRESS_CLASS
     """IngressClass. alb gets the AWS Load Balancer Controller annotations and ALB wildcard
     paths; any other class gets plain Prefix paths."""
-    host: str | None = Field(
+    host: str | None = field(
         None,
-        max_length=253,
+        maxLength=253,
         pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
     )
     """Host name the platform answers on, such as sora.example.com."""
-    certificate_arn: str | None = Field(
+    certificate_arn: str | None = field(
         None,
-        max_length=2048,
+        maxLength=2048,
         pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$",
     )
     """ACM certificate for HTTPS. When set the ALB listens on 443 with it and redirects HTTP to
     HTTPS. Requires host."""
-    annotations: dict[str, str] = Field(default_factory=dict, max_length=64)
+    annotations: dict[str, str] = field(default_factory=dict, maxProperties=64)
     """Extra Ingress annotations, applied over the operator's own (yours win), for example
     alb.ingress.kubernetes.io/scheme: internal."""
-    source_cidrs: tuple[Cidr, ...] = Field(
-        default_factory=tuple, max_length=32, json_schema_extra={"x-kubernetes-list-type": "set"}
-    )
+    source_cidrs: tuple[Cidr, ...] = field(default_factory=tuple, maxItems=32, **SET)
     """Where the load balancer's traffic comes from (with target type ip: the subnets of the
     ALB). The NetworkPolicies admit the service ports from these CIDRs and from this
     platform's own pods only. Empty: from any address, which also opens the ports to other
@@ -666,7 +684,7 @@ class BackupServiceAccount(Model):
 class BackupCredentials(Model):
     """Static credentials instead of IRSA."""
 
-    secret_name: str | None = Field(None, max_length=253)
+    secret_name: str | None = field(None, maxLength=253)
     """A Secret whose keys become the backup pods' environment (AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY)."""
 
@@ -692,28 +710,28 @@ class Backup(Model):
     replicates the database to replicaPrefix in the bucket, a recovery point of about a
     second, restorable to any moment within retentionDays (restore.toTime). Default: on in
     prod wherever backups are on, off in dev and staging."""
-    replica_prefix: str | None = Field(
-        None, min_length=2, max_length=512, pattern=r"^([^/.][^/]*/)+$"
+    replica_prefix: str | None = field(
+        None, minLength=2, maxLength=512, pattern=r"^([^/.][^/]*/)+$"
     )
     """Key prefix of the continuous replica, ending in /; must not overlap prefix. Default
     replica/<environment>/."""
     enabled: bool | None = None
     """Run the backup CronJob. Default: on whenever a bucket is set. false with a bucket is an
     explicit choice that BackupHealthy reports as BackupsDisabled (a Warning)."""
-    schedule: str = Field("0 3 * * *", min_length=9, max_length=100)
+    schedule: str = field("0 3 * * *", minLength=9, maxLength=100)
     """Cron schedule in UTC. Default daily at 03:00. BackupHealthy turns False when no backup
     succeeded within twice its interval."""
-    retention_days: int | None = Field(None, ge=0, le=3650)
+    retention_days: int | None = field(None, minimum=0, maximum=3650)
     """prune deletes backups older than this (0: by count only). Default 30."""
-    keep_copies: int = Field(1, ge=1, le=1000)
+    keep_copies: int = field(1, minimum=1, maximum=1000)
     """The newest N backups are always kept."""
-    bucket: str | None = Field(None, min_length=3, max_length=63)
+    bucket: str | None = field(None, minLength=3, maxLength=63)
     """S3 bucket of the backups."""
-    prefix: str | None = Field(None, max_length=512, pattern=r"^([^/.][^/]*/)*$")
+    prefix: str | None = field(None, maxLength=512, pattern=r"^([^/.][^/]*/)*$")
     """Key prefix ending in /. Default database/<environment>/."""
-    region: str | None = Field(None, max_length=64)
+    region: str | None = field(None, maxLength=64)
     """AWS region of the bucket (default from the SDK)."""
-    endpoint: str | None = Field(None, max_length=2048, pattern=r"^https?://")
+    endpoint: str | None = field(None, maxLength=2048, pattern=r"^https?://")
     """An S3-compatible endpoint URL instead of AWS."""
     storage_class: Literal[
         "STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR"
@@ -721,9 +739,9 @@ class Backup(Model):
     """S3 storage class of new backups."""
     service_account: BackupServiceAccount = Field(default_factory=BackupServiceAccount)
     credentials: BackupCredentials = Field(default_factory=BackupCredentials)
-    starting_deadline_seconds: int = Field(600, ge=10, le=86400)
+    starting_deadline_seconds: int = field(600, minimum=10, maximum=86400)
     """A backup not started this long after its time is skipped."""
-    active_deadline_seconds: int = Field(3600, ge=10, le=86400)
+    active_deadline_seconds: int = field(3600, minimum=10, maximum=86400)
     """A backup or restore Job running longer fails (a stuck backup never runs forever)."""
 
 
@@ -741,15 +759,15 @@ class Restore(Model):
         ),
     )
 
-    from_: str = Field("latest", max_length=1024, alias="from")
+    from_: Annotated[str, Schema(maxLength=1024)] = Field("latest", alias="from")
     """latest (the newest verified backup), a backup key, or replica (the continuous replica's
     newest state)."""
     # A string, not a datetime: spec.py says what is wrong with a time it cannot use.
-    to_time: str | None = Field(None, json_schema_extra={"format": "date-time"})
+    to_time: str | None = field(None, format="date-time")
     """A moment (RFC 3339, e.g. 2026-11-28T09:15:00Z): restore the continuous replica's state
     then. A time before the oldest retained snapshot or in the future fails the restore with
     that reason in lastRestore.message."""
-    request_id: str | None = Field(None, min_length=1, max_length=128)
+    request_id: str | None = field(None, minLength=1, maxLength=128)
     """Change it to ask for a restore; the same id never runs twice."""
 
 
@@ -791,7 +809,7 @@ class Dashboard(Model):
 
     enabled: bool = False
     """Create the dashboard ConfigMap."""
-    folder: str | None = Field(None, max_length=128)
+    folder: str | None = field(None, maxLength=128)
     """The Grafana folder, as the annotation grafana_folder (the sidecar's folderAnnotation)."""
 
 
@@ -802,16 +820,16 @@ class Monitoring(Model):
     status.monitoring and in one Event, and stays Ready. The operator's own ServiceMonitor and
     alerts come with the sora-operator chart."""
 
-    log_retention_days: int | None = Field(None, ge=1, le=3653)
+    log_retention_days: int | None = field(None, minimum=1, maximum=3653)
     """Days the log pipeline keeps this platform's logs; published on the pods as the annotation
     sora.example.com/log-retention-days for Fluent Bit or the CloudWatch agent. Default: 30 in
     prod, 7 elsewhere."""
-    labels: dict[str, Annotated[str, Field(max_length=63)]] = Field(
-        default_factory=dict, max_length=16
+    labels: dict[str, Annotated[str, Schema(maxLength=63)]] = field(
+        default_factory=dict, maxProperties=16
     )
     """Extra labels on the ServiceMonitors and the PrometheusRule, for the Prometheus that
     selects them (kube-prometheus-stack: release: <its release name>)."""
-    scrape_namespace: str = Field("monitoring", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    scrape_namespace: str = field("monitoring", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     """The namespace Prometheus runs in. With serviceMonitors on, the services' NetworkPolicies
     admit its pods (they reach the whole service port: policies cannot tell /metrics from the
     API)."""
@@ -830,9 +848,7 @@ class AdminIngress(Model):
     """Route /admin* to the panel. false keeps the panel off the load balancer (its NetworkPolicy
     then admits this platform's pods only); reach it with kubectl port-forward
     service/<name>-admin 3002."""
-    source_cidrs: tuple[Cidr, ...] = Field(
-        default_factory=tuple, max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"}
-    )
+    source_cidrs: tuple[Cidr, ...] = field(default_factory=tuple, maxItems=3, **SET)
     """Client addresses allowed to reach /admin, as a source-ip condition on the ALB rule: other
     clients get the 404 of unknown paths. Needs ingress.className alb. At most 3 (an ALB rule
     holds five values, with its path and host). Empty: anyone who reaches the load balancer."""
@@ -848,7 +864,7 @@ class Admin(Model):
     enabled: bool = False
     """Run the panel: a Deployment, Service, NetworkPolicy and ServiceAccount named <name>-admin,
     and the /admin route. Turning it off deletes them and keeps its Secret."""
-    replicas: Int32 = Field(1, ge=0, le=10)
+    replicas: Int32 = field(1, minimum=0, maximum=10)
     """Number of panel pods. Sessions are signed cookies that any pod can check, so several pods
     need no stickiness; 0 stops the panel."""
     resources: Resources = Field(default_factory=Resources)
@@ -886,7 +902,7 @@ class SoraDeploymentSpec(Model):
         ),
     )
 
-    environment: Literal["dev", "staging", "prod"]
+    environment: Environment
     """Which environment this platform is, as the seed's var.environment. prod defaults to 2 file
     server replicas and 512m CPU / 1Gi memory per pod, 30 days of log retention and a 10Gi
     database volume; dev and staging to 1 replica, 256m / 512Mi, 7 days and 1Gi. Backups are
@@ -1008,9 +1024,8 @@ class SoraDeploymentStatus(Model):
 
     observed_generation: Int64 | None = None
     """The metadata.generation of the spec this status describes."""
-    conditions: tuple[Condition, ...] | None = Field(
-        None,
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    conditions: tuple[Condition, ...] | None = field(
+        None, **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
     )
     """Ready (every component serves on its current spec), Progressing (a change is rolling out),
     Degraded (the spec cannot be realised or a component fails; the message says what to do)."""

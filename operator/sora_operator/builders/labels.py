@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sora_operator.spec import API_VERSION, GROUP, KIND, SoraDeployment
+from sora_operator.api.v1alpha1 import API_VERSION, GROUP, KIND
+from sora_operator.spec import SoraDeployment
 
 NAME: Final = "app.kubernetes.io/name"
 INSTANCE: Final = "app.kubernetes.io/instance"

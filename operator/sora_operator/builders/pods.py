@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sora_contract import layout
+from sora_operator.api.v1alpha1 import GROUP
 from sora_operator.builders import labels
-from sora_operator.spec import GROUP, Resources, SoraDeployment
+from sora_operator.spec import Resources, SoraDeployment
 
 #: In a cluster every environment runs the services in production mode: dev and
 #: staging differ by size, not by relaxed security (SORA_ENV=development allows

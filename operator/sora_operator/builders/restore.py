@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
+from sora_operator.api.v1alpha1 import GROUP
 from sora_operator.builders import backup, labels
-from sora_operator.spec import GROUP, Restore, SoraDeployment
+from sora_operator.spec import Restore, SoraDeployment
 
 COMPONENT: Final = "restore"
 CONTAINER: Final = "restore"

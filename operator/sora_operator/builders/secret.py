@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from sora_operator.api.v1alpha1 import GROUP
 from sora_operator.builders import labels
-from sora_operator.spec import ADMIN_SECRET_KEYS, GROUP, SECRET_KEYS, SoraDeployment
+from sora_operator.spec import ADMIN_SECRET_KEYS, SECRET_KEYS, SoraDeployment
 
 GENERATED_ANNOTATION: Final = f"{GROUP}/generated"
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from sora_operator.spec import API_VERSION, KIND, ImageDefaults, SoraDeployment, parse
+from sora_operator.api.v1alpha1 import API_VERSION, KIND
+from sora_operator.spec import ImageDefaults, SoraDeployment, parse
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CRD_PATH = REPO_ROOT / "crds" / "sora.example.com_soradeployments.yaml"
