@@ -160,6 +160,30 @@ def test_unknown_environment_is_refused() -> None:
         parse(body({"environment": "qa"}), IMAGE)
 
 
+def test_a_field_of_the_wrong_type_is_refused_with_its_path() -> None:
+    with pytest.raises(SpecError, match=r"spec\.fileServer\.replicas: Input should be a valid"):
+        make_sora_deployment("dev", fileServer={"replicas": "many"})
+
+
+def test_every_field_of_the_wrong_type_is_named() -> None:
+    with pytest.raises(SpecError, match=r"spec\.image\.pullSecrets\[1\].*spec\.backup\.enabled"):
+        make_sora_deployment("dev", image={"pullSecrets": ["a", 7]}, backup={"enabled": "x"})
+
+
+def test_a_spec_without_the_crd_defaults_gets_them_from_the_models() -> None:
+    platform = make_sora_deployment("dev")
+    assert (
+        platform.image.pull_policy,
+        platform.backup.schedule,
+        platform.monitoring.scrape_interval,
+    ) == (
+        "IfNotPresent",
+        "0 3 * * *",
+        "30s",
+    )
+    assert platform.file_server.cache_bytes == 1024**3
+
+
 def test_autoscaling_enabled_marks_the_file_server_autoscaled() -> None:
     assert make_sora_deployment(
         "dev", fileServer={"autoscaling": {"enabled": True}}
