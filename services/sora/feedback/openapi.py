@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Final
 
+from sora.common import schemas as common
 from sora.common.openapi import components, json_response, parameters, ref
 from sora.feedback import schemas
 from sora.feedback.export import MEDIA_TYPES
@@ -252,8 +253,8 @@ def document() -> Json:
                 schemas.AdminFeedbackPage,
                 schemas.Visibility,
                 schemas.Health,
-                schemas.Error,
-                schemas.InvalidInput,
+                common.Error,
+                common.InvalidInput,
                 schemas.UnknownTarget,
                 schemas.RateLimited,
             ),

@@ -19,6 +19,7 @@ from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
+from sora.common.schemas import FROM_DIGITS, Timestamp
 from sora.feedback.catalog import CatalogState
 from sora.feedback.model import FeedbackFilter, Order, Submission, Target, TargetType
 
@@ -29,8 +30,6 @@ MAX_ID: Final = 2**63 - 1
 TARGET_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 CLIENT_VERSION_PATTERN: Final = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$"
 LOCALE_PATTERN: Final = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}$"
-# Up to 19 digits: every value up to 2**63 - 1; the range check does the rest.
-_DIGITS: Final = re.compile(r"[0-9]{1,19}")
 _DATE_TIME: Final = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
@@ -47,15 +46,6 @@ def _whole_number(value: object) -> object:
 
 def _blank_is_none(value: str) -> str | None:
     return value.strip() or None
-
-
-def _query_integer(value: object) -> object:
-    """ASCII digits only: int() would also take "+1", " 1", "1_0" and other scripts' digits."""
-    if not isinstance(value, str):
-        return value  # built in Python code
-    if _DIGITS.fullmatch(value) is None:
-        raise PydanticCustomError("integer", "Input should be a whole number")
-    return int(value)
 
 
 def _query_boolean(value: object) -> object:
@@ -102,9 +92,6 @@ Comment = Annotated[StrictStr, Field(max_length=MAX_COMMENT_CHARS), AfterValidat
 FeedbackId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0)]
 Average = Annotated[float | None, Field(ge=1, le=5)]
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-# After the constraints it wraps: pydantic writes constraints given after it as raw keys.
-FROM_DIGITS: Final = BeforeValidator(_query_integer)
 QueryBoolean = Annotated[bool, BeforeValidator(_query_boolean)]
 Moment = Annotated[
     int,
@@ -212,18 +199,6 @@ class ExportQuery(FilterQuery):
 
 
 # --- responses --------------------------------------------------------------------------------
-
-
-class Error(TypedDict):
-    error: str
-
-
-class InvalidInput(TypedDict):
-    """Invalid input; ``field`` and ``rule`` say what to fix."""
-
-    error: str
-    field: Annotated[str, Field(description="the offending field or parameter")]
-    rule: Annotated[str, Field(description="the rule it broke, e.g. range, enum")]
 
 
 class UnknownTarget(TypedDict):
