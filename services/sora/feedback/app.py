@@ -13,7 +13,7 @@ from typing import Any, Final
 import falcon
 
 from sora.common import web
-from sora.feedback import domain, engines, openapi, resources, telemetry
+from sora.feedback import domain, engines, openapi, resources, schemas, telemetry
 from sora.feedback.auth import AdminGuard
 from sora.feedback.catalog import (
     Catalog,
@@ -84,7 +84,7 @@ def _rate_limiting(settings: RateLimitSettings, admin: AdminGuard) -> list[objec
 
 def _routes(app: falcon.App[falcon.Request, falcon.Response], deps: resources.Deps) -> None:
     item = resources.FeedbackItem(deps)
-    feedback_id = "{feedback_id:int(min=1, max=9223372036854775807)}"
+    feedback_id = f"{{feedback_id:int(min=1, max={schemas.MAX_ID})}}"  # schemas.FeedbackRef
     app.add_route("/api/feedback", resources.FeedbackCollection(deps))
     app.add_route("/api/feedback/export", resources.FeedbackExport(deps))
     app.add_route(f"/api/feedback/{feedback_id}", item)

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any, Final
 
 from sora.common import schemas as common
-from sora.common.openapi import components, json_response, parameters, ref
+from sora.common.openapi import JSON, components, json_response, parameters, ref
 from sora.feedback import schemas
 from sora.feedback.export import MEDIA_TYPES
 
@@ -47,12 +47,6 @@ _ERRORS: Final[dict[str, tuple[str, str, str, Json | None]]] = {
 }
 _READ_ERRORS: Final = ("BadRequest", "TooManyRequests", "Unavailable")
 _ADMIN_ERRORS: Final = ("Unauthorized", "TooManyRequests", "Unavailable")
-_FEEDBACK_ID: Final = {
-    "name": "feedback_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID},
-}
 
 
 def _errors(*names: str) -> Json:
@@ -85,7 +79,7 @@ def _feedback_paths() -> Json:
                 "summary": "Rate an extension or a layout of the catalog, with an optional comment",
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": ref("FeedbackSubmission")}},
+                    "content": {JSON: {"schema": ref("FeedbackSubmission")}},
                 },
                 "responses": {
                     "201": json_response("Stored", ref("SubmitResult")),
@@ -129,7 +123,7 @@ def _feedback_paths() -> Json:
                     "operationId": "deleteFeedback",
                     "tags": ["admin"],
                     "summary": "Delete one entry (its rating leaves the statistics)",
-                    "parameters": [_FEEDBACK_ID],
+                    "parameters": parameters(schemas.FeedbackRef, "path"),
                     "responses": {
                         "204": {"description": "Deleted"},
                         **_errors("NotFound", *_ADMIN_ERRORS),
@@ -148,7 +142,7 @@ def _feedback_paths() -> Json:
                         json_response("Done", ref("Visibility")),
                         "NotFound",
                         *_ADMIN_ERRORS,
-                        parameters=[_FEEDBACK_ID],
+                        parameters=parameters(schemas.FeedbackRef, "path"),
                     )
                 )
             }
@@ -157,7 +151,39 @@ def _feedback_paths() -> Json:
     }
 
 
+# path: (operationId, summary, 200's description, its schema, the query string)
+_PUBLIC_LISTINGS: Final = {
+    "/api/recommendations": (
+        "recommendations",
+        "Ranked extensions and layouts (only those in the catalog)",
+        "Ranked targets",
+        "Recommendations",
+        schemas.RecommendationsQuery,
+    ),
+    "/api/stats": (
+        "stats",
+        "Totals, the most rated targets and daily counts (catalog only)",
+        "Statistics",
+        "Stats",
+        schemas.StatsQuery,
+    ),
+}
+
+
 def _public_paths() -> Json:
+    paths = {
+        path: {
+            "get": _operation(
+                operation_id,
+                "public",
+                summary,
+                json_response(description, ref(schema)),
+                *_READ_ERRORS,
+                parameters=parameters(query),
+            )
+        }
+        for path, (operation_id, summary, description, schema, query) in _PUBLIC_LISTINGS.items()
+    }
     target_stats = _operation(
         "targetStats",
         "public",
@@ -169,31 +195,9 @@ def _public_paths() -> Json:
             *parameters(schemas.TargetStatsQuery),
         ],
     )
+    # 404 rather than 422: the unknown target is in the path, not in a body
     target_stats["responses"]["404"] = {"$ref": "#/components/responses/UnknownTarget"}
-    return {
-        "/api/recommendations": {
-            "get": _operation(
-                "recommendations",
-                "public",
-                "Ranked extensions and layouts (only those in the catalog)",
-                json_response("Ranked targets", ref("Recommendations")),
-                *_READ_ERRORS,
-                parameters=parameters(schemas.RecommendationsQuery),
-            )
-        },
-        "/api/stats": {
-            "get": _operation(
-                "stats",
-                "public",
-                "Totals, the most rated targets and daily counts (catalog only)",
-                json_response("Statistics", ref("Stats")),
-                *_READ_ERRORS,
-                parameters=parameters(schemas.StatsQuery),
-            )
-        },
-        # 404 rather than 422: the unknown target is in the path, not in a body
-        "/api/stats/{target_type}/{target_id}": {"get": target_stats},
-    }
+    return {**paths, "/api/stats/{target_type}/{target_id}": {"get": target_stats}}
 
 
 def _operations_paths() -> Json:

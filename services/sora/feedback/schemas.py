@@ -49,6 +49,7 @@ def _blank_is_none(value: str) -> str | None:
 
 
 def _query_boolean(value: object) -> object:
+    """The words true and false only: pydantic's bool would also take yes, on, 1 and more."""
     if value in ("true", "false"):
         return value == "true"
     if isinstance(value, bool):
@@ -93,6 +94,7 @@ FeedbackId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0)]
 Average = Annotated[float | None, Field(ge=1, le=5)]
 QueryBoolean = Annotated[bool, BeforeValidator(_query_boolean)]
+Kind = Annotated[TargetType | None, Field(description="only extensions or only layouts")]
 Moment = Annotated[
     int,
     BeforeValidator(_moment),
@@ -122,6 +124,11 @@ class TargetRef:
 
 
 @dataclass(frozen=True)
+class FeedbackRef:
+    feedback_id: FeedbackId  # checked by the route's int converter (app.py)
+
+
+@dataclass(frozen=True)
 class FeedbackSubmission(TargetRef):
     """One rating per client and target: a newer one replaces the older. Unknown fields
     are ignored, so that older servers accept newer clients."""
@@ -139,7 +146,7 @@ class FeedbackSubmission(TargetRef):
 
 @dataclass(frozen=True)
 class RecommendationsQuery:
-    kind: Annotated[TargetType | None, Field(description="only extensions or only layouts")] = None
+    kind: Kind = None
     order: Annotated[
         Order, Field(description="score: Bayesian average; trending: recent positive feedback")
     ] = "score"
@@ -148,7 +155,7 @@ class RecommendationsQuery:
 
 @dataclass(frozen=True)
 class StatsQuery:
-    kind: Annotated[TargetType | None, Field(description="only extensions or only layouts")] = None
+    kind: Kind = None
     limit: Annotated[int, Field(ge=1, le=100, description="how many targets"), FROM_DIGITS] = 20
     days: Days = 30
 
