@@ -22,6 +22,7 @@ from prometheus_client import Counter, Histogram
 
 from sora.common import metrics
 from sora.common.clientip import client_address, hash_address
+from sora.common.validation import ValidationError
 from sora_contract.logs import request_id_var
 from sora_contract.settings import SharedSettings
 
@@ -104,6 +105,12 @@ def _serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.H
     resp.content_type = falcon.MEDIA_JSON
     resp.text = json.dumps(error_body(error))
     resp.vary = ("Accept",) if resp.vary is None else resp.vary
+
+
+def _invalid(
+    req: falcon.Request, resp: falcon.Response, error: ValidationError, params: dict[str, Any]
+) -> None:
+    raise bad_request(error.message, field=error.field, rule=error.rule)
 
 
 def _unexpected_error(
@@ -268,6 +275,7 @@ def create_app(
     app.resp_options.secure_cookies_by_default = not settings.is_development
     app.set_error_serializer(_serialize_error)
     app.add_error_handler(Exception, _unexpected_error)
+    app.add_error_handler(ValidationError, _invalid)
     app.add_route("/metrics", MetricsResource())
     if openapi is not None:
         app.add_route("/openapi.json", OpenApiResource(openapi))

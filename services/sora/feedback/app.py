@@ -13,7 +13,7 @@ from typing import Any, Final
 import falcon
 
 from sora.common import web
-from sora.feedback import domain, engines, openapi, resources, telemetry
+from sora.feedback import domain, engines, openapi, resources, schemas, telemetry
 from sora.feedback.auth import AdminGuard
 from sora.feedback.catalog import (
     Catalog,
@@ -25,7 +25,6 @@ from sora.feedback.crypto import Keyring
 from sora.feedback.ratelimit import Limit, RateLimitMiddleware, TokenBuckets
 from sora.feedback.settings import CatalogSettings, FeedbackSettings, RateLimitSettings
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
-from sora.feedback.validation import ValidationError
 
 CORS_METHODS = "GET, POST, DELETE, OPTIONS"
 _RETRY_SOON: Final = {"Retry-After": "1"}
@@ -52,7 +51,6 @@ def create_app(
         extra_middleware=_rate_limiting(settings.rate_limit, deps.guard),
         openapi=openapi.document(),
     )
-    app.add_error_handler(ValidationError, _invalid)
     app.add_error_handler(StorageUnavailableError, _unavailable)
     app.add_error_handler(domain.UnknownTargetError, _unknown_target)
     app.add_error_handler(CatalogUnavailableError, _catalog_unavailable)
@@ -86,7 +84,7 @@ def _rate_limiting(settings: RateLimitSettings, admin: AdminGuard) -> list[objec
 
 def _routes(app: falcon.App[falcon.Request, falcon.Response], deps: resources.Deps) -> None:
     item = resources.FeedbackItem(deps)
-    feedback_id = "{feedback_id:int(min=1, max=9223372036854775807)}"
+    feedback_id = f"{{feedback_id:int(min=1, max={schemas.MAX_ID})}}"  # schemas.FeedbackRef
     app.add_route("/api/feedback", resources.FeedbackCollection(deps))
     app.add_route("/api/feedback/export", resources.FeedbackExport(deps))
     app.add_route(f"/api/feedback/{feedback_id}", item)
@@ -96,12 +94,6 @@ def _routes(app: falcon.App[falcon.Request, falcon.Response], deps: resources.De
     app.add_route("/api/stats", resources.Stats(deps))
     app.add_route("/api/stats/{target_type}/{target_id}", resources.TargetStats(deps))
     app.add_route("/health", resources.Health(deps))
-
-
-def _invalid(
-    req: falcon.Request, resp: falcon.Response, error: ValidationError, params: dict[str, Any]
-) -> None:
-    raise web.bad_request(error.message, field=error.field, rule=error.rule)
 
 
 def _unavailable(

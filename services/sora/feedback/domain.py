@@ -25,8 +25,8 @@ from sora.feedback.model import (
     TargetAggregate,
     last_days,
 )
+from sora.feedback.schemas import AdminListQuery, RecommendationsQuery, StatsQuery
 from sora.feedback.store import FeedbackStore
-from sora.feedback.validation import AdminListQuery, RecommendationsQuery, StatsQuery
 
 log = logging.getLogger("sora.feedback")
 

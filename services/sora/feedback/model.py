@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
-TARGET_TYPES: Final = ("extension", "layout")
-RATINGS: Final = (1, 2, 3, 4, 5)
-ORDERS: Final = ("score", "trending")
-
+TargetType = Literal["extension", "layout"]
 Order = Literal["score", "trending"]
+TARGET_TYPES: Final[tuple[TargetType, ...]] = get_args(TargetType)
+RATINGS: Final = (1, 2, 3, 4, 5)
 Histogram = tuple[int, int, int, int, int]
 EMPTY_HISTOGRAM: Final[Histogram] = (0, 0, 0, 0, 0)
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 import falcon
 
 from sora.common.web import ApiError
-from sora.feedback import domain, export, telemetry, validation, views
+from sora.feedback import domain, export, schemas, telemetry, validation, views
 from sora.feedback.auth import AdminGuard
 from sora.feedback.catalog import TargetCatalog
 from sora.feedback.crypto import Keyring
@@ -47,7 +47,7 @@ def admin_only(req: falcon.Request, resp: falcon.Response, resource: Any, params
 
 def read_json(req: falcon.Request) -> dict[str, Any]:
     """The body as a JSON object: 413 over 1 MiB, 415 unless JSON, 400 unless an object."""
-    if (req.content_length or 0) > validation.MAX_BODY_BYTES:
+    if (req.content_length or 0) > schemas.MAX_BODY_BYTES:
         raise _too_large()
     media_type = (req.content_type or "").partition(";")[0].strip().lower()
     if media_type != "application/json":
@@ -55,15 +55,15 @@ def read_json(req: falcon.Request) -> dict[str, Any]:
         raise ApiError(415, "Content-Type must be application/json", expected="application/json")
     # Without Content-Length (chunked), gunicorn's input stream ends where the body does.
     stream = req.bounded_stream if req.content_length is not None else req.stream
-    raw = stream.read(validation.MAX_BODY_BYTES + 1)
-    if len(raw) > validation.MAX_BODY_BYTES:
+    raw = stream.read(schemas.MAX_BODY_BYTES + 1)
+    if len(raw) > schemas.MAX_BODY_BYTES:
         raise _too_large()
     return validation.parse_json_object(raw)
 
 
 def _too_large() -> ApiError:
     telemetry.REJECTED.labels("too_large").inc()
-    return ApiError(413, "Request body is larger than 1 MiB", max_bytes=validation.MAX_BODY_BYTES)
+    return ApiError(413, "Request body is larger than 1 MiB", max_bytes=schemas.MAX_BODY_BYTES)
 
 
 class _Resource:
@@ -112,10 +112,11 @@ class FeedbackExport(_Resource):
 
     @falcon.before(admin_only)
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        fmt, filters = validation.parse_export_query(req.params)
+        query = validation.parse_query(schemas.ExportQuery, req.params)
         entries = _counting_failures(
-            domain.export_entries(self.deps.store, self.deps.keyring, filters)
+            domain.export_entries(self.deps.store, self.deps.keyring, query.filters)
         )
+        fmt = query.format
         telemetry.ADMIN_ACTIONS.labels("export").inc()
         resp.content_type = export.MEDIA_TYPES[fmt]
         resp.downloadable_as = f"feedback-{datetime.now(UTC):%Y%m%d}.{fmt}"
@@ -181,7 +182,7 @@ class TargetStats(_Resource):
         self, req: falcon.Request, resp: falcon.Response, target_type: str, target_id: str
     ) -> None:
         target = validation.parse_target(target_type, target_id)
-        days = validation.parse_target_stats_query(req.params)
+        days = validation.parse_query(schemas.TargetStatsQuery, req.params).days
         stats = domain.target_statistics(
             self.deps.store, self.deps.catalog.for_reads(), target, days, self.deps.clock()
         )

@@ -1,11 +1,12 @@
-"""JSON shapes of the API's answers (the OpenAPI document describes the same shapes)."""
+"""The API's answers, built as plain dicts of the response types in ``schemas.py`` (mypy
+checks them against those types; /openapi.json is generated from them)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 
-from sora.feedback import ranking
+from sora.feedback import ranking, schemas
 from sora.feedback.domain import (
     AdminEntry,
     DailyCount,
@@ -13,10 +14,15 @@ from sora.feedback.domain import (
     Statistics,
     TargetStatistics,
 )
-from sora.feedback.model import EMPTY_HISTOGRAM, TARGET_TYPES, Histogram, KindTotals
-from sora.feedback.validation import RecommendationsQuery
-
-Json = dict[str, Any]
+from sora.feedback.model import (
+    EMPTY_HISTOGRAM,
+    TARGET_TYPES,
+    Histogram,
+    KindTotals,
+    Target,
+    TargetType,
+)
+from sora.feedback.schemas import RecommendationsQuery
 
 
 def iso(at_ms: int) -> str:
@@ -32,14 +38,20 @@ def _average(count: int, rating_sum: int) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def histogram(values: Histogram) -> Json:
-    return {str(rating): count for rating, count in enumerate(values, start=1)}
+def _kind(target: Target) -> TargetType:
+    # Every stored target came through a validated body (or the catalog's listing).
+    return cast(TargetType, target.type)
 
 
-def ranked(item: Ranked) -> Json:
+def histogram(values: Histogram) -> schemas.Histogram:
+    one, two, three, four, five = values
+    return {"1": one, "2": two, "3": three, "4": four, "5": five}
+
+
+def ranked(item: Ranked) -> schemas.RankedTarget:
     aggregate = item.aggregate
     return {
-        "target_type": aggregate.target.type,
+        "target_type": _kind(aggregate.target),
         "target_id": aggregate.target.id,
         "count": aggregate.count,
         "average": _average(aggregate.count, aggregate.rating_sum),
@@ -49,11 +61,11 @@ def ranked(item: Ranked) -> Json:
     }
 
 
-def recommendations(query: RecommendationsQuery, items: list[Ranked]) -> Json:
+def recommendations(query: RecommendationsQuery, items: list[Ranked]) -> schemas.Recommendations:
     return {"order": query.order, "kind": query.kind, "items": [ranked(item) for item in items]}
 
 
-def _totals(count: int, rating_sum: int, values: Histogram, targets: int) -> Json:
+def _totals(count: int, rating_sum: int, values: Histogram, targets: int) -> schemas.Totals:
     return {
         "count": count,
         "average": _average(count, rating_sum),
@@ -62,7 +74,7 @@ def _totals(count: int, rating_sum: int, values: Histogram, targets: int) -> Jso
     }
 
 
-def _daily(days: list[DailyCount]) -> list[Json]:
+def _daily(days: list[DailyCount]) -> list[schemas.DayCount]:
     return [
         {"date": day.day, "count": day.count, "average": _average(day.count, day.rating_sum)}
         for day in days
@@ -74,9 +86,14 @@ def _combined(kinds: list[KindTotals]) -> Histogram:
     return (one, two, three, four, five)
 
 
-def statistics(stats: Statistics, days: int) -> Json:
+def _kind_totals(kind: KindTotals) -> schemas.Totals:
+    return _totals(kind.count, kind.rating_sum, kind.histogram, kind.targets)
+
+
+def statistics(stats: Statistics, days: int) -> schemas.Stats:
     by_type = {kind.target_type: kind for kind in stats.kinds}
     kinds = [by_type.get(name, KindTotals(name, 0, 0, EMPTY_HISTOGRAM, 0)) for name in TARGET_TYPES]
+    extension, layout = kinds  # TARGET_TYPES' order
     return {
         "totals": _totals(
             sum(kind.count for kind in kinds),
@@ -84,13 +101,10 @@ def statistics(stats: Statistics, days: int) -> Json:
             _combined(kinds),
             sum(kind.targets for kind in kinds),
         ),
-        "by_type": {
-            kind.target_type: _totals(kind.count, kind.rating_sum, kind.histogram, kind.targets)
-            for kind in kinds
-        },
+        "by_type": {"extension": _kind_totals(extension), "layout": _kind_totals(layout)},
         "targets": [
             {
-                "target_type": aggregate.target.type,
+                "target_type": _kind(aggregate.target),
                 "target_id": aggregate.target.id,
                 "count": aggregate.count,
                 "average": _average(aggregate.count, aggregate.rating_sum),
@@ -103,12 +117,12 @@ def statistics(stats: Statistics, days: int) -> Json:
     }
 
 
-def target_statistics(stats: TargetStatistics, days: int) -> Json:
+def target_statistics(stats: TargetStatistics, days: int) -> schemas.TargetStats:
     aggregate = stats.aggregate
     count = aggregate.count if aggregate else 0
     rating_sum = aggregate.rating_sum if aggregate else 0
     return {
-        "target_type": stats.target.type,
+        "target_type": _kind(stats.target),
         "target_id": stats.target.id,
         "count": count,
         "average": _average(count, rating_sum),
@@ -120,11 +134,11 @@ def target_statistics(stats: TargetStatistics, days: int) -> Json:
     }
 
 
-def admin_entry(entry: AdminEntry) -> Json:
+def admin_entry(entry: AdminEntry) -> schemas.AdminFeedback:
     row = entry.feedback
     return {
         "id": row.id,
-        "target_type": row.target.type,
+        "target_type": _kind(row.target),
         "target_id": row.target.id,
         "rating": row.rating,
         "comment": entry.comment,
@@ -138,5 +152,5 @@ def admin_entry(entry: AdminEntry) -> Json:
     }
 
 
-def admin_page(entries: list[AdminEntry], next_cursor: int | None) -> Json:
+def admin_page(entries: list[AdminEntry], next_cursor: int | None) -> schemas.AdminFeedbackPage:
     return {"items": [admin_entry(entry) for entry in entries], "next_cursor": next_cursor}

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import total_ordering
-from typing import Final
+from typing import Final, Literal, get_args
 
-KINDS: Final = ("extensions", "layouts")
+Kind = Literal["extensions", "layouts"]
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 MAX_ID_LENGTH: Final = 64
 MAX_VERSION_LENGTH: Final = 64
 MAX_TAG_LENGTH: Final = 32

@@ -1,166 +1,29 @@
-"""The OpenAPI 3.1 description served at ``/openapi.json``."""
+"""The OpenAPI 3.1 description served at ``/openapi.json``.
+
+Every schema and parameter in it is generated from ``schemas.py``, the types that
+validate the requests; written here is only what is not shape: paths, operations,
+summaries, status codes and headers.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Final
 
-from sora.fileserver.catalog import MAX_NAME_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH
-from sora.fileserver.ids import (
-    ID_PATTERN,
-    KINDS,
-    MAX_ID_LENGTH,
-    MAX_TAG_LENGTH,
-    MAX_VERSION_LENGTH,
-    TAG_PATTERN,
-    VERSION_PATTERN,
-)
-from sora.fileserver.resources import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_LENGTH
+from sora.common import schemas as common
+from sora.common.openapi import components, json_response, parameters, ref
+from sora.fileserver import schemas
+from sora.fileserver.ids import KINDS
 
-JSON: Final = "application/json"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
+_STRING: Final = {"type": "string"}
 
 
 def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
+    return json_response(description, ref("Error"))
 
 
 def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"description": description, "schema": schema or {"type": "string"}}
-
-
-def _schemas() -> dict[str, Any]:
-    string = {"type": "string"}
-    manifest_properties = {
-        "kind": {"type": "string", "enum": list(KINDS)},
-        "id": {"type": "string", "maxLength": MAX_ID_LENGTH, "pattern": ID_PATTERN},
-        "version": {"type": "string", "maxLength": MAX_VERSION_LENGTH},
-        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
-        "description": {"type": "string", "maxLength": MAX_TEXT_LENGTH},
-        "author": {"type": "string", "maxLength": MAX_NAME_LENGTH},
-        "tags": {"type": "array", "maxItems": MAX_TAGS, "items": string},
-        "file": {"type": "string", "description": "Package file name in the version directory"},
-        "size": {"type": "integer", "minimum": 0, "description": "Package size in bytes"},
-        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "published_at": {"type": ["string", "null"], "format": "date-time"},
-        "versions": {
-            "type": "array",
-            "items": string,
-            "description": "Every listed version, newest first",
-        },
-    }
-    return {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {"error": {"type": "string"}},
-            "additionalProperties": True,
-        },
-        "Summary": {
-            "type": "object",
-            "description": "The latest version's manifest and the list of versions.",
-            "required": list(manifest_properties),
-            "properties": manifest_properties,
-            "additionalProperties": False,
-        },
-        "Manifest": {
-            "type": "object",
-            "required": [*manifest_properties, "download_url"],
-            "properties": {**manifest_properties, "download_url": string},
-            "additionalProperties": False,
-        },
-        "Page": {
-            "type": "object",
-            "required": ["items", "total", "limit", "offset", "next_offset"],
-            "properties": {
-                "items": {"type": "array", "items": _ref("Summary")},
-                "total": {"type": "integer", "minimum": 0},
-                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                "offset": {"type": "integer", "minimum": 0},
-                "next_offset": {"type": ["integer", "null"]},
-            },
-            "additionalProperties": False,
-        },
-        "Health": {
-            "type": "object",
-            "required": ["status", "storage"],
-            "properties": {
-                "status": {"type": "string", "enum": ["ok", "degraded"]},
-                "storage": {"type": "string", "enum": ["local", "s3"]},
-                "error": string,
-                "catalog": {
-                    "type": "object",
-                    "properties": {kind: {"type": "integer"} for kind in KINDS},
-                },
-            },
-        },
-    }
-
-
-def _parameters() -> dict[str, Any]:
-    return {
-        "id": {
-            "name": "id",
-            "in": "path",
-            "required": True,
-            "description": "Lowercase letters and digits, joined by single '.', '_' or '-'.",
-            "schema": {"type": "string", "maxLength": MAX_ID_LENGTH, "pattern": ID_PATTERN},
-        },
-        "version": {
-            "name": "version",
-            "in": "query",
-            "required": False,
-            "description": "A SemVer version (MAJOR.MINOR.PATCH[-prerelease]); default: latest.",
-            "schema": {
-                "type": "string",
-                "maxLength": MAX_VERSION_LENGTH,
-                "pattern": VERSION_PATTERN,
-            },
-        },
-        "q": {
-            "name": "q",
-            "in": "query",
-            "description": "Case-insensitive text in id, name, description, author or tags.",
-            "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
-        },
-        "tag": {
-            "name": "tag",
-            "in": "query",
-            "description": "Only entries with every one of these tags (repeat the parameter).",
-            "style": "form",
-            "explode": True,
-            "schema": {
-                "type": "array",
-                "maxItems": 10,
-                "items": {
-                    "type": "string",
-                    "pattern": TAG_PATTERN,
-                    "maxLength": MAX_TAG_LENGTH,
-                },
-            },
-        },
-        "limit": {
-            "name": "limit",
-            "in": "query",
-            "schema": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": MAX_LIMIT,
-                "default": DEFAULT_LIMIT,
-            },
-        },
-        "offset": {
-            "name": "offset",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-        },
-    }
+    return {"description": description, "schema": schema or _STRING}
 
 
 def _download_headers() -> dict[str, Any]:
@@ -183,7 +46,6 @@ def _binary(description: str) -> dict[str, Any]:
 
 def _kind_paths(kind: str) -> dict[str, Any]:
     singular = kind[:-1]
-    params = "#/components/parameters/"
     download_responses = {
         "200": _binary("The whole package"),
         "206": _binary("The requested byte range (Content-Range says which)"),
@@ -209,11 +71,11 @@ def _kind_paths(kind: str) -> dict[str, Any]:
             "schema": {"type": "string"},
             "description": "One byte range, e.g. bytes=0-1023; others are ignored",
         },
-        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
-        {"name": "If-Range", "in": "header", "schema": {"type": "string"}},
+        {"name": "If-None-Match", "in": "header", "schema": _STRING},
+        {"name": "If-Range", "in": "header", "schema": _STRING},
     ]
-    download_params = [{"$ref": params + "id"}, {"$ref": params + "version"}, *conditional]
-    revalidate = {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}
+    entry = [*parameters(schemas.EntryRef, "path"), *parameters(schemas.VersionQuery)]
+    revalidate = {"name": "If-None-Match", "in": "header", "schema": _STRING}
     catalog_headers = {
         "ETag": _header("A digest of exactly this body, the same on every replica"),
         "Cache-Control": _header("public, max-age=30"),
@@ -228,12 +90,9 @@ def _kind_paths(kind: str) -> dict[str, Any]:
                 "operationId": f"list_{kind}",
                 "summary": f"Search {kind}, sorted by name then id",
                 "tags": [kind],
-                "parameters": [
-                    *({"$ref": params + p} for p in ("q", "tag", "limit", "offset")),
-                    revalidate,
-                ],
+                "parameters": [*parameters(schemas.CatalogQuery), revalidate],
                 "responses": {
-                    "200": {**_json(_ref("Page"), f"A page of {kind}"), "headers": catalog_headers},
+                    "200": json_response(f"A page of {kind}", ref("Page"), catalog_headers),
                     "304": not_modified,
                     "400": _error("Invalid query parameter (see the field)"),
                     "503": _error("Storage unavailable and no catalog loaded yet"),
@@ -245,9 +104,9 @@ def _kind_paths(kind: str) -> dict[str, Any]:
                 "operationId": f"get_{singular}",
                 "summary": f"One {singular}'s manifest (latest, or ?version=)",
                 "tags": [kind],
-                "parameters": [{"$ref": params + "id"}, {"$ref": params + "version"}, revalidate],
+                "parameters": [*entry, revalidate],
                 "responses": {
-                    "200": {**_json(_ref("Manifest"), "The manifest"), "headers": catalog_headers},
+                    "200": json_response("The manifest", ref("Manifest"), catalog_headers),
                     "304": not_modified,
                     "400": _error("Invalid id or version"),
                     "404": _error(f"No such {singular} or version"),
@@ -260,14 +119,14 @@ def _kind_paths(kind: str) -> dict[str, Any]:
                 "operationId": f"download_{singular}",
                 "summary": f"Download a {singular}'s package",
                 "tags": [kind],
-                "parameters": download_params,
+                "parameters": [*entry, *conditional],
                 "responses": download_responses,
             },
             "head": {
                 "operationId": f"head_{singular}",
                 "summary": "The download's headers without the body",
                 "tags": [kind],
-                "parameters": download_params,
+                "parameters": [*entry, *conditional],
                 "responses": {
                     code: {k: v for k, v in response.items() if k != "content"}
                     for code, response in download_responses.items()
@@ -277,7 +136,9 @@ def _kind_paths(kind: str) -> dict[str, Any]:
     }
 
 
+@cache
 def document() -> dict[str, Any]:
+    """Built once (the schemas take a few milliseconds); callers must not change it."""
     paths: dict[str, Any] = {}
     for kind in KINDS:
         paths.update(_kind_paths(kind))
@@ -287,8 +148,8 @@ def document() -> dict[str, Any]:
             "summary": "Whether the storage backend is reachable",
             "tags": ["operations"],
             "responses": {
-                "200": _json(_ref("Health"), "Storage reachable, catalog loaded"),
-                "503": _json(_ref("Health"), "Degraded: storage unreachable"),
+                "200": json_response("Storage reachable, catalog loaded", ref("Health")),
+                "503": json_response("Degraded: storage unreachable", ref("Health")),
             },
         }
     }
@@ -310,7 +171,7 @@ def document() -> dict[str, Any]:
             "operationId": "openapi",
             "summary": "This document",
             "tags": ["operations"],
-            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 description")},
+            "responses": {"200": json_response("OpenAPI 3.1 description", {"type": "object"})},
         }
     }
     for operations in paths.values():
@@ -328,5 +189,7 @@ def document() -> dict[str, Any]:
             'origins in ALLOWED_ORIGINS. Unknown paths answer 404 {"error": "Not found"}.',
         },
         "paths": paths,
-        "components": {"schemas": _schemas(), "parameters": _parameters()},
+        "components": {
+            "schemas": components(schemas.Page, schemas.Manifest, schemas.Health, common.Error)
+        },
     }

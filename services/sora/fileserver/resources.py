@@ -8,19 +8,15 @@ from typing import Any, Final
 
 import falcon
 
-from sora.common.web import ApiError, bad_request, not_found
+from sora.common.validation import validate
+from sora.common.web import ApiError, not_found
 from sora.fileserver import metrics
 from sora.fileserver.catalog import Catalog, Manifest
 from sora.fileserver.conditional import none_match, range_applies
-from sora.fileserver.ids import is_valid_id, is_valid_tag, is_valid_version
 from sora.fileserver.library import Library, Rendered
 from sora.fileserver.ranges import ByteRange, Unsatisfiable, parse_range
+from sora.fileserver.schemas import CatalogQuery, EntryRef, VersionQuery
 
-DEFAULT_LIMIT: Final = 20
-MAX_LIMIT: Final = 100
-MAX_OFFSET: Final = 1_000_000
-MAX_QUERY_LENGTH: Final = 200
-MAX_TAGS: Final = 10
 # A pinned version never changes; "latest" may, so it is cached briefly and revalidated.
 PINNED_CACHE: Final = ("public", "max-age=31536000", "immutable")
 LATEST_CACHE: Final = ("public", "max-age=60")
@@ -28,45 +24,12 @@ LATEST_CACHE: Final = ("public", "max-age=60")
 CATALOG_CACHE: Final = ("public", "max-age=30")
 
 
-def _integer(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
-    value = req.get_param(name)
-    if value is None:
-        return default
-    if (
-        not value.isascii()
-        or not value.isdigit()
-        or len(value) > 9
-        or not low <= int(value) <= high
-    ):
-        raise bad_request(f"{name} must be a whole number from {low} to {high}", field=name)
-    return int(value)
-
-
-def _tags(req: falcon.Request) -> list[str]:
-    tags = req.get_param_as_list("tag") or []
-    if len(tags) > MAX_TAGS or not all(is_valid_tag(tag) for tag in tags):
-        raise bad_request(f"tag must be up to {MAX_TAGS} lowercase tags", field="tag")
-    return tags
-
-
-def _text(req: falcon.Request) -> str:
-    text = req.get_param("q") or ""
-    if len(text) > MAX_QUERY_LENGTH:
-        raise bad_request(f"q must be at most {MAX_QUERY_LENGTH} characters", field="q")
-    return text.strip()
-
-
 def _valid_id(entry_id: str) -> str:
-    if not is_valid_id(entry_id):
-        raise bad_request("Invalid id", field="id")
-    return entry_id
+    return validate(EntryRef, {"id": entry_id}).id
 
 
 def _version(req: falcon.Request) -> str | None:
-    version = req.get_param("version")
-    if version is not None and not is_valid_version(version):
-        raise bad_request("version must be a version such as 1.2.0", field="version")
-    return version
+    return validate(VersionQuery, req.params).version
 
 
 def _find(catalog: Catalog, kind: str, entry_id: str, version: str | None) -> Manifest:
@@ -105,9 +68,8 @@ class CatalogResource:
         self._kind = kind
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        limit = _integer(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _integer(req, "offset", 0, 0, MAX_OFFSET)
-        text, tags = _text(req), tuple(_tags(req))
+        query = validate(CatalogQuery, req.params)
+        text, tags, limit, offset = query.q, query.tag, query.limit, query.offset
 
         def render(catalog: Catalog) -> dict[str, Any]:
             page = catalog.search(self._kind, text, tags, limit, offset)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any, Final
 from urllib.parse import quote, urlsplit
 
-from sora.feedback.validation import MAX_BODY_BYTES
+from sora.feedback.schemas import MAX_BODY_BYTES
 from sora_contract.routes import ADMIN, FEEDBACK_API, FILE_SERVER, service_for
 
 log = logging.getLogger("sora.gateway")

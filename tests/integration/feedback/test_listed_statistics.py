@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sora.feedback import domain
-from sora.feedback.model import NewFeedback, Target
+from sora.feedback.model import NewFeedback, Target, TargetType
+from sora.feedback.schemas import RecommendationsQuery, StatsQuery
 from sora.feedback.sqlite import SQLiteStore, prepare_database
-from sora.feedback.validation import RecommendationsQuery, StatsQuery
 
 DAY_MS = 86_400_000
 NOW = 1_795_000_000_000
@@ -53,7 +53,7 @@ def stores(tmp_path: Path) -> Iterator[tuple[SQLiteStore, SQLiteStore]]:
 
 @pytest.mark.parametrize("kind", [None, "extension", "layout"])
 def test_statistics_leave_out_exactly_what_removed_targets_added(
-    stores: tuple[SQLiteStore, SQLiteStore], kind: str | None
+    stores: tuple[SQLiteStore, SQLiteStore], kind: TargetType | None
 ) -> None:
     everything, catalogued = stores
     query = StatsQuery(kind=kind, limit=10, days=14)

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sora.feedback.model import Target
+from sora.feedback.schemas import MAX_COMMENT_CHARS
 from sora.feedback.validation import (
-    MAX_COMMENT_CHARS,
     ValidationError,
     parse_admin_list_query,
     parse_json_object,

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from sora.feedback.validation import MAX_BODY_BYTES
+from sora.feedback.schemas import MAX_BODY_BYTES
 from sora.local.gateway import (
     BodyTooLargeError,
     Gateway,
