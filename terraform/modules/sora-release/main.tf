@@ -33,12 +33,14 @@ locals {
   }
 
   # SQLite on a volume of the StorageClass, or PostgreSQL through the Secret the caller wrote.
-  feedback_database = var.feedback_database_secret_name == null ? {
-    storageClassName = var.storage_class_name
-    } : {
-    engine       = "postgresql"
-    urlSecretRef = { name = var.feedback_database_secret_name, key = "url" }
-  }
+  # The two shapes differ, which a conditional cannot return: one object, its unused keys
+  # dropped (a null in the chart's values would delete the chart's default instead).
+  use_postgresql = var.feedback_database_secret_name != null
+  feedback_database = { for key, value in {
+    storageClassName = local.use_postgresql ? null : var.storage_class_name
+    engine           = local.use_postgresql ? "postgresql" : null
+    urlSecretRef     = local.use_postgresql ? { name = var.feedback_database_secret_name, key = "url" } : null
+  } : key => value if value != null }
 
   platform_values = var.generate_values ? [yamlencode({
     environment = var.environment

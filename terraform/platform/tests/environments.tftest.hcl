@@ -355,7 +355,7 @@ run "network_policies_are_enforced_and_admit_the_alb" {
   }
 
   assert {
-    condition     = output.soradeployment_settings.ingress_source_cidrs == ["10.0.1.0/24", "10.0.2.0/24"]
+    condition     = output.soradeployment_settings.ingress_source_cidrs == tolist(["10.0.1.0/24", "10.0.2.0/24"])
     error_message = "The ALB's source ranges default to the public subnets."
   }
 }

@@ -97,8 +97,10 @@ def test_postgresql_is_off_unless_asked_for(tree: TerraformTree) -> None:
 
 
 def test_the_secret_name_yields_a_soradeployment_on_postgresql(tree: TerraformTree) -> None:
-    section = tree.locals_of(RELEASE)["feedback_database"]
-    assert "var.feedback_database_secret_name == null" in expr(section)
+    release = tree.locals_of(RELEASE)
+    section = release["feedback_database"]
+    assert expr(release["use_postgresql"]) == "var.feedback_database_secret_name != null"
+    assert "local.use_postgresql" in expr(section)
     # The PostgreSQL branch of the conditional, as the chart passes it to the operator.
     database = {
         "engine": "postgresql",
