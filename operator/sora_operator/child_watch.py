@@ -62,9 +62,10 @@ class SeenChildren:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, obj: Mapping[str, Any] | None) -> None:
-        if obj and _version(obj)[0]:
+        version = _version(obj) if obj else None
+        if obj and version and version[0]:
             with self._lock:
-                self._versions[_key(obj)] = _version(obj)
+                self._versions[_key(obj)] = version
 
     def is_seen(self, event_type: str, obj: Mapping[str, Any]) -> bool:
         """Does this watch event tell a reconcile nothing it has not seen? A deletion

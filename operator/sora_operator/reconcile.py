@@ -245,6 +245,8 @@ class Reconciler:
         secret_missing = seen.secrets.get(plan.secret_ref(sora_deployment), {}) is None
         if secret_missing and claim not in seen.children:
             self._read(claim, seen.children, outcome)  # may a new key be generated?
+        for child in seen.children.values():
+            self.seen_children.record(child)  # its watch event then tells nothing new
         return seen
 
     def _read(
@@ -257,8 +259,6 @@ class Reconciler:
             if error.temporary:
                 raise
             outcome.problems.append(_refusal(error))
-        else:
-            self.seen_children.record(into[ref])
 
     def _plan(
         self,
