@@ -219,10 +219,10 @@ def file_server(work: Path, catalog: Path, name: str = "sora", **extra: str) -> 
     return start_process([program("sora-file-server")], env, work / f"{name}.log", port)
 
 
-def bare_falcon(work: Path, body: bytes) -> Service:
+def bare_falcon(work: Path, body: bytes, **extra: str) -> Service:
     port = free_port()
     (work / "body.json").write_bytes(body)
-    env = {"PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-bare")}
+    env = {**extra, "PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics-bare")}
     command = [sys.executable, "-m", "benchmarks._bare_falcon", str(work / "body.json")]
     return start_process(command, env, work / "bare.log", port, cwd=REPO_ROOT)
 

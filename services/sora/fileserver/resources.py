@@ -18,10 +18,12 @@ from sora.fileserver.ranges import ByteRange, Unsatisfiable, parse_range
 from sora.fileserver.schemas import CatalogQuery, EntryRef, VersionQuery
 
 # A pinned version never changes; "latest" may, so it is cached briefly and revalidated.
-PINNED_CACHE: Final = ("public", "max-age=31536000", "immutable")
-LATEST_CACHE: Final = ("public", "max-age=60")
+PINNED_CACHE: Final = "public, max-age=31536000, immutable"
+LATEST_CACHE: Final = "public, max-age=60"
 # Listings and manifests: short, then revalidated with If-None-Match (a 304 costs no body).
-CATALOG_CACHE: Final = ("public", "max-age=30")
+CATALOG_CACHE: Final = "public, max-age=30"
+# What most listing requests ask for (no query string), validated once.
+DEFAULT_QUERY: Final = CatalogQuery()
 
 
 def _valid_id(entry_id: str) -> str:
@@ -52,8 +54,8 @@ def download_path(manifest: Manifest) -> str:
 def _answer(req: falcon.Request, resp: falcon.Response, rendered: Rendered) -> None:
     """A catalog answer, or 304 when the client already holds these bytes."""
     resp.set_header("ETag", rendered.etag)
-    resp.cache_control = list(CATALOG_CACHE)
-    if none_match(req.get_header("If-None-Match"), rendered.etag):
+    resp.set_header("Cache-Control", CATALOG_CACHE)
+    if none_match(req.env.get("HTTP_IF_NONE_MATCH"), rendered.etag):
         resp.status = falcon.HTTP_304
         return
     resp.data = rendered.body
@@ -68,7 +70,7 @@ class CatalogResource:
         self._kind = kind
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        query = validate(CatalogQuery, req.params)
+        query = validate(CatalogQuery, req.params) if req.params else DEFAULT_QUERY
         text, tags, limit, offset = query.q, query.tag, query.limit, query.offset
 
         def render(catalog: Catalog) -> dict[str, Any]:
@@ -127,7 +129,7 @@ class DownloadResource:
         manifest = _find(self._library.catalog(), self._kind, _valid_id(id), version)
         etag = f'"{manifest.sha256}"'
         resp.set_header("ETag", etag)
-        resp.cache_control = list(PINNED_CACHE if version else LATEST_CACHE)
+        resp.set_header("Cache-Control", PINNED_CACHE if version else LATEST_CACHE)
         resp.accept_ranges = "bytes"
         if none_match(req.get_header("If-None-Match"), etag):
             resp.status = falcon.HTTP_304
@@ -182,7 +184,7 @@ class HealthResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         health = self._library.health()
         resp.media = health.detail
-        resp.cache_control = ["no-store"]
+        resp.set_header("Cache-Control", "no-store")
         if not health.ok:
             resp.status = falcon.HTTP_503
             resp.set_header("Retry-After", "5")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sora.common.web import RequestIds
-from sora_contract.logs import JsonFormatter, LineHandler
+from sora_contract.logs import FastInfo, JsonFormatter, LineHandler, request_id_var
 
 
 @pytest.fixture
@@ -91,6 +91,81 @@ def test_a_stream_without_a_descriptor_still_gets_the_lines() -> None:
     stream = io.StringIO()
     _logger(LineHandler(stream)).warning("no descriptor")
     assert json.loads(stream.getvalue())["message"] == "no descriptor"
+
+
+@pytest.fixture
+def root_handlers() -> Iterator[list[logging.Handler]]:
+    """The root logger's handlers, restored afterwards (pytest installs its own)."""
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    yield root.handlers
+    root.handlers[:] = saved
+    root.setLevel(level)
+
+
+def _json_root(handlers: list[logging.Handler], writer: io.TextIOWrapper) -> LineHandler:
+    handler = LineHandler(writer)
+    handler.setFormatter(JsonFormatter("sora-test", "test"))
+    handlers[:] = [handler]
+    logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+def test_a_fast_line_is_the_line_the_logging_module_writes(
+    pipe: tuple[io.TextIOWrapper, int], root_handlers: list[logging.Handler]
+) -> None:
+    writer, read_fd = pipe
+    _json_root(root_handlers, writer)
+    fields = {"route": "/api/extensions", "status": 200}
+    factory = logging.getLogRecordFactory()
+    records: list[str] = []
+
+    def counting(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        records.append(record.name)
+        return record
+
+    logging.setLogRecordFactory(counting)
+    request_id_var.set("req-1")
+    try:
+        FastInfo("sora.access").info("GET /api/extensions 200", fields)
+        assert records == []  # no LogRecord: the fast path wrote it
+        logging.getLogger("sora.access").info("%s", "GET /api/extensions 200", extra=fields)
+    finally:
+        request_id_var.set(None)
+        logging.setLogRecordFactory(factory)
+    fast, ordinary = (json.loads(line) for line in _drain(read_fd))
+    fast.pop("timestamp")
+    ordinary.pop("timestamp")
+    assert fast == ordinary
+    assert fast["request_id"] == "req-1"
+    assert fast["status"] == 200
+
+
+def test_any_other_handler_gets_an_ordinary_record(
+    pipe: tuple[io.TextIOWrapper, int], root_handlers: list[logging.Handler]
+) -> None:
+    writer, read_fd = pipe
+    _json_root(root_handlers, writer)
+    records: list[logging.LogRecord] = []
+    collector = logging.Handler()
+    collector.emit = records.append  # type: ignore[method-assign]
+    root_handlers.append(collector)
+    FastInfo("sora.access").info("GET / 200", {"status": 200})
+    assert [(record.getMessage(), record.__dict__["status"]) for record in records] == [
+        ("GET / 200", 200)
+    ]
+    assert json.loads(_drain(read_fd)[0])["status"] == 200
+
+
+def test_no_fast_line_below_the_configured_level(
+    pipe: tuple[io.TextIOWrapper, int], root_handlers: list[logging.Handler]
+) -> None:
+    writer, read_fd = pipe
+    _json_root(root_handlers, writer)
+    logging.getLogger().setLevel(logging.WARNING)
+    FastInfo("sora.access").info("GET / 200", {})
+    assert _drain(read_fd) == []
 
 
 @pytest.mark.parametrize("created", [0.0, 1764300000.0, 1764300000.0005, 1764300000.9999])
