@@ -142,17 +142,24 @@ def test_a_fast_line_is_the_line_the_logging_module_writes(
     assert fast["status"] == 200
 
 
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_any_other_handler_gets_an_ordinary_record(
     pipe: tuple[io.TextIOWrapper, int], root_handlers: list[logging.Handler]
 ) -> None:
     writer, read_fd = pipe
     _json_root(root_handlers, writer)
-    records: list[logging.LogRecord] = []
-    collector = logging.Handler()
-    collector.emit = records.append  # type: ignore[method-assign]
+    collector = _Collector()
     root_handlers.append(collector)
     FastInfo("sora.access").info("GET / 200", {"status": 200})
-    assert [(record.getMessage(), record.__dict__["status"]) for record in records] == [
+    assert [(record.getMessage(), record.__dict__["status"]) for record in collector.records] == [
         ("GET / 200", 200)
     ]
     assert json.loads(_drain(read_fd)[0])["status"] == 200
