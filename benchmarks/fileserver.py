@@ -9,8 +9,8 @@ In one run, on this machine, over loopback, with wrk as the load generator:
   bytes; the same listing answered 304 to ``If-None-Match`` (goal: at least
   bare Falcon's 200); and a second file server with every read logged
   (``ACCESS_LOG_READ_SAMPLING=1``), the before of the access log sampling.
-  Every catalog side runs as one process, the shape of a prod pod (``ONE_PROCESS``),
-  in two more rounds than the other sets;
+  Every catalog side runs as one process (``ONE_PROCESS``), in two more rounds
+  than the downloads;
 * package downloads of 100 KiB and 10 MiB from ``sora-file-server`` (local
   backend) against Debian's nginx serving the very same files with
   ``sendfile on`` and as many worker processes as gunicorn has workers
@@ -58,10 +58,10 @@ WRK_THREADS = 2
 CATALOG_CONNECTIONS = 16
 SIZES = {"100 KiB": (100 * 1024, 16), "10 MiB": (10 * 1024 * 1024, 4)}  # bytes, connections
 CATALOG_GOAL = 0.9
-#: The catalog sides run one process each, the shape of a prod pod (512m: one worker).
+#: The catalog sides run one process each, so that a ratio compares the work per request.
 #: With two gthread workers a round's figure is decided by how wrk's connections land on
 #: them: measured 16/0 → 2,600 req/s and 8/8 → 5,000 from the same server, so the ratio of
-#: two servers swung between 0.8 and 1.3 from round to round.
+#: two servers swung between 0.8 and 1.3 from round to round. The pod suite measures shapes.
 ONE_PROCESS = {"WEB_CONCURRENCY": "1"}
 DOWNLOAD_GOAL = 0.7  # for 10 MiB
 

@@ -1,7 +1,7 @@
 """Running a Falcon app under gunicorn, tuned for containers.
 
-Workers follow the CPUs the container may use (cgroup quota first, one worker
-per whole CPU: :func:`workers_per_cpu`), requests
+Workers follow the CPUs the container may use (cgroup quota first, two per
+started CPU and one: :func:`workers_for`), requests
 are bounded in time, workers recycle after ``max_requests`` with jitter so
 leaks cannot accumulate, and SIGTERM drains in-flight requests within
 ``graceful_timeout`` (kept below Kubernetes' 30-second grace period). The
@@ -72,17 +72,20 @@ def _v1_cpu_directories(root: Path) -> list[Path]:
     return [*own, mount]
 
 
-def workers_per_cpu(cpus: float) -> int:
-    """gunicorn workers for ``cpus``: one per whole CPU (rounded to the nearest, 1 to 8).
+def workers_for(cpus: float) -> int:
+    """gunicorn workers for ``cpus``: ``2 × ⌈cpus⌉ + 1``, at most 8 (a 512m or 256m pod: 3).
 
-    Chosen from the pod-shaped benchmark (docs/benchmarks.md, "Pods"): in a 512m
-    pod one worker of four threads served the catalog as fast as two workers and
-    faster than three, with the least CPU per request, the least memory and the
-    lowest p99; at 256m (the admin panel) likewise. Python runs one thread at a
-    time per process, so a worker can use one CPU; more processes than the quota
-    holds only add context switches and CFS throttling. Threads cover the waits.
+    Chosen from the pod-shaped benchmark on a quiet machine (docs/benchmarks.md,
+    "Pods"): in a 512m pod that reaches its quota, three workers of four threads
+    served the catalog at 1.66× one worker's requests with 60 % of its CPU per
+    request (479 against 799 µs), and the admin panel's 256m pod likewise
+    (1.58×); two workers came close, one was last in every quiet run. A Python
+    process runs one thread at a time, and one process holding every connection
+    spends its CPU handing the interpreter lock between its threads. Above one CPU
+    this is gunicorn's own recommendation, not measured here (a 2-CPU machine
+    cannot give a pod two CPUs and keep the load generator outside it).
     """
-    return min(max(1, math.floor(cpus + 0.5)), 8)
+    return min(2 * math.ceil(cpus) + 1, 8)
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,9 @@ class ServerSettings:
         default_threads: int = 4,
         default_max_requests: int = 10000,
     ) -> ServerSettings:
-        """``default_workers``: by default, from the CPUs (:func:`workers_per_cpu`).
+        """``default_workers``: by default, from the CPUs (:func:`workers_for`).
         ``default_max_requests``: 0 never recycles workers."""
-        workers = default_workers or workers_per_cpu(available_cpus())
+        workers = default_workers or workers_for(available_cpus())
         return cls(
             host=env.string("HOST", "0.0.0.0"),  # noqa: S104 - containers listen on all interfaces
             port=env.integer("PORT", default_port, minimum=1, maximum=65535),

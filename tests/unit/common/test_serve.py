@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from sora.common.serve import _cgroup_quota, workers_per_cpu
+from sora.common.serve import _cgroup_quota, workers_for
 
 
 @pytest.mark.parametrize(
-    ("cpus", "workers"), [(0.256, 1), (0.512, 1), (1.0, 1), (1.5, 2), (2.0, 2), (4.0, 4), (32, 8)]
+    ("cpus", "workers"), [(0.256, 3), (0.512, 3), (1.0, 3), (1.5, 5), (2.0, 5), (3.0, 7), (32, 8)]
 )
-def test_one_worker_per_whole_cpu_of_the_quota(cpus: float, workers: int) -> None:
-    assert workers_per_cpu(cpus) == workers
+def test_two_workers_per_started_cpu_of_the_quota_and_one(cpus: float, workers: int) -> None:
+    assert workers_for(cpus) == workers
 
 
 def test_a_cgroup_v2_quota_is_read_from_cpu_max(tmp_path: Path) -> None:
