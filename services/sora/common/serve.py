@@ -1,7 +1,7 @@
 """Running a Falcon app under gunicorn, tuned for containers.
 
 Workers follow the CPUs the container may use (cgroup quota first, two per
-started CPU and one: :func:`workers_for`), requests
+started CPU plus one: :func:`workers_for`), requests
 are bounded in time, workers recycle after ``max_requests`` with jitter so
 leaks cannot accumulate, and SIGTERM drains in-flight requests within
 ``graceful_timeout`` (kept below Kubernetes' 30-second grace period). The
@@ -73,15 +73,15 @@ def _v1_cpu_directories(root: Path) -> list[Path]:
 
 
 def workers_for(cpus: float) -> int:
-    """gunicorn workers for ``cpus``: ``2 × ⌈cpus⌉ + 1``, at most 8 (a 512m or 256m pod: 3).
+    """gunicorn workers for ``cpus``: ``2 * ceil(cpus) + 1``, at most 8 (a 512m or 256m pod: 3).
 
     Chosen from the pod-shaped benchmark on a quiet machine (docs/benchmarks.md,
     "Pods"): in a 512m pod that reaches its quota, three workers of four threads
-    served the catalog at 1.66× one worker's requests with 60 % of its CPU per
+    served the catalog at 1.66 times one worker's requests with 60 % of its CPU per
     request (479 against 799 µs), and the admin panel's 256m pod likewise
-    (1.58×); two workers came close, one was last in every quiet run. A Python
-    process runs one thread at a time, and one process holding every connection
-    spends its CPU handing the interpreter lock between its threads. Above one CPU
+    (1.58 times); two workers came close, one was last in every quiet run. A Python
+    process runs one thread at a time; one process holding every connection spent
+    two thirds more CPU on each request than three sharing them. Above one CPU
     this is gunicorn's own recommendation, not measured here (a 2-CPU machine
     cannot give a pod two CPUs and keep the load generator outside it).
     """
