@@ -73,7 +73,7 @@ def _v1_cpu_directories(root: Path) -> list[Path]:
 
 
 def workers_for(cpus: float) -> int:
-    """gunicorn workers for ``cpus``: ``2 * ceil(cpus) + 1``, at most 8 (a 512m or 256m pod: 3).
+    """gunicorn workers for ``cpus``: ``2 * ceil(cpus) + 1``, at most 9 (a 512m or 256m pod: 3).
 
     Chosen from the pod-shaped benchmark on a quiet machine (docs/benchmarks.md,
     "Pods"): in a 512m pod that reaches its quota, three workers of four threads
@@ -85,7 +85,7 @@ def workers_for(cpus: float) -> int:
     this is gunicorn's own recommendation, not measured here (a 2-CPU machine
     cannot give a pod two CPUs and keep the load generator outside it).
     """
-    return min(2 * math.ceil(cpus) + 1, 8)
+    return min(2 * math.ceil(cpus) + 1, 9)
 
 
 @dataclass(frozen=True)

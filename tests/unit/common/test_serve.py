@@ -10,7 +10,7 @@ from sora.common.serve import _cgroup_quota, workers_for
 
 
 @pytest.mark.parametrize(
-    ("cpus", "workers"), [(0.256, 3), (0.512, 3), (1.0, 3), (1.5, 5), (2.0, 5), (3.0, 7), (32, 8)]
+    ("cpus", "workers"), [(0.256, 3), (0.512, 3), (1.0, 3), (1.5, 5), (2.0, 5), (3.0, 7), (32, 9)]
 )
 def test_two_workers_per_started_cpu_of_the_quota_and_one(cpus: float, workers: int) -> None:
     assert workers_for(cpus) == workers
