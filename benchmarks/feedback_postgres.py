@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
+
 from sora.feedback import postgres as pg
 from sora.feedback import sqlite
 from sora.feedback.model import NewFeedback, Target
@@ -85,7 +87,7 @@ def _writes_per_second(engine: str, where: str, processes: int, offset: int) -> 
     ]
     for worker in workers:
         worker.start()
-    total = sum(counts.get(timeout=SECONDS + 120) for _ in workers)
+    total: int = sum(counts.get(timeout=SECONDS + 120) for _ in workers)
     for worker in workers:
         worker.join()
     return total / SECONDS
@@ -113,7 +115,7 @@ def _reads(store: FeedbackStore) -> dict[str, tuple[float, float]]:
 def _pgbench(server_bin: Path, url: str, clients: int) -> float:
     script = Path(tempfile.mkdtemp()) / "commit.sql"
     script.write_text("INSERT INTO bench_commits (at) VALUES (clock_timestamp());\n")
-    with pg.psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_commits (id bigserial, at timestamptz)")
     result = subprocess.run(
         [str(server_bin / "pgbench"), "-n", "-f", str(script), "-c", str(clients),
