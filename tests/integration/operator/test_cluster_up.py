@@ -7,6 +7,7 @@ left alone; then the README's by-hand path: the CRD, the operator, an example.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,16 +84,17 @@ def test_a_claim_binds_on_the_cluster_up_starts(up_cluster: Path) -> None:
     assert claim["spec"]["storageClassName"] == "standard"  # type: ignore[index]
 
 
+def _established(crd_json: str) -> bool:
+    conditions = json.loads(crd_json).get("status", {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+
 def test_the_readme_by_hand_path_becomes_ready(up_cluster: Path, tmp_path: Path) -> None:
     """cluster up, ``kubectl apply -f crds/``, the operator, docs/examples/dev-minimal.yaml."""
     _kubectl(up_cluster, "apply", "--server-side", "-f", str(CRD_PATH.parent))
-    query = '{.status.conditions[?(@.type=="Established")].status}'
-    wait_for(  # not `kubectl wait`: it fails at once on a CRD whose status is not there yet
-        lambda: (
-            _kubectl(
-                up_cluster, "get", "crd/soradeployments.sora.example.com", "-o", f"jsonpath={query}"
-            ).strip()
-            == "True"
+    wait_for(  # not `kubectl wait` or a jsonpath filter: both fail while status.conditions is unset
+        lambda: _established(
+            _kubectl(up_cluster, "get", "crd/soradeployments.sora.example.com", "-o", "json")
         ),
         timeout=60,
         what="the SoraDeployment CRD Established",
