@@ -7,7 +7,6 @@ left alone; then the README's by-hand path: the CRD, the operator, an example.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from sora_operator.kube import KubeClient, api_client
 from sora_operator.objects import ObjectRef
 from tests.integration.operator.cluster_setup import start_operator_process
 from tests.integration.operator.support import CRD_PATH, EXAMPLES, REPO_ROOT, wait_ready
+from tests.plugins.kube import KubeCluster
 from tests.support import controlplane as cp
 from tests.support.polling import wait_for
 
@@ -84,21 +84,12 @@ def test_a_claim_binds_on_the_cluster_up_starts(up_cluster: Path) -> None:
     assert claim["spec"]["storageClassName"] == "standard"  # type: ignore[index]
 
 
-def _established(crd_json: str) -> bool:
-    conditions = json.loads(crd_json).get("status", {}).get("conditions") or []
-    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
-
-
 def test_the_readme_by_hand_path_becomes_ready(up_cluster: Path, tmp_path: Path) -> None:
     """cluster up, ``kubectl apply -f crds/``, the operator, docs/examples/dev-minimal.yaml."""
     _kubectl(up_cluster, "apply", "--server-side", "-f", str(CRD_PATH.parent))
-    wait_for(  # not `kubectl wait` or a jsonpath filter: both fail while status.conditions is unset
-        lambda: _established(
-            _kubectl(up_cluster, "get", "crd/soradeployments.sora.example.com", "-o", "json")
-        ),
-        timeout=60,
-        what="the SoraDeployment CRD Established",
-    )
+    tools = cp.find_tools()[0]
+    cluster = KubeCluster(up_cluster, str(tools["kubectl"]), str(tools["helm"]), tmp_path / "helm")
+    cluster.wait_established("soradeployments.sora.example.com")
     operator = start_operator_process(
         up_cluster,
         tmp_path / "operator.log",
