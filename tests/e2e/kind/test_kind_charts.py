@@ -622,8 +622,10 @@ def _put_file_server_on(platform: Platform, node: str, other: str) -> None:
     platform.kubectl("cordon", other)
     try:
         for pod in platform.pods("file-server"):
-            if _node_of(pod) != node:
-                platform.kubectl("delete", "pod", pod["metadata"]["name"], "-n", NAMESPACE)
+            # A pod the HPA is scaling away may be gone by the time it is deleted here.
+            if _node_of(pod) != node and not pod["metadata"].get("deletionTimestamp"):
+                name = pod["metadata"]["name"]
+                platform.kubectl("delete", "pod", name, "-n", NAMESPACE, "--ignore-not-found")
         wait_for(
             lambda: _running_on(platform, "file-server", node),
             timeout=180,
