@@ -49,13 +49,10 @@ tools: venv ## build or reuse the pinned test tools (control plane, helm, promto
 # Every tier (what CI runs): the images are built or reused first. The e2e tier runs in its
 # own pytest session beside the unit and integration tiers: it mostly waits (kubelets,
 # controllers, HPA windows), and one tier after the other left most of the two cores idle.
-# Its output goes to $(E2E_LOG) and is printed once both sessions end. The unit and
-# integration tiers run in $(TEST_WORKERS) pytest-xdist workers, one test file at a time
-# each (a file's module fixtures stay in one process); they too mostly wait for servers.
+# Its output goes to $(E2E_LOG) and is printed once both sessions end.
 E2E_LOG := artifacts/pytest-e2e.log
-TEST_WORKERS ?= 2
 test: tools ## unit, integration and e2e tiers (what CI runs)
-	@$(call with_engine,$(call beside_e2e,$(PY) -m pytest -m "unit or integration" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)))
+	@$(call with_engine,$(call beside_e2e,$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)))
 
 test-unit: venv ## unit tier only
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
