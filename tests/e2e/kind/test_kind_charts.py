@@ -607,8 +607,13 @@ def _node_of(pod: dict[str, Any]) -> str:
     return str(pod["spec"].get("nodeName", ""))
 
 
+def _live_pods(platform: Platform, component: str) -> list[dict[str, Any]]:
+    """The component's pods, without those already terminating."""
+    return [p for p in platform.pods(component) if not p["metadata"].get("deletionTimestamp")]
+
+
 def _running_on(platform: Platform, component: str, node: str) -> bool:
-    pods = [p for p in platform.pods(component) if not p["metadata"].get("deletionTimestamp")]
+    pods = _live_pods(platform, component)
     return bool(pods) and all(
         _node_of(p) == node
         and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"]["conditions"])
@@ -621,9 +626,9 @@ def _put_file_server_on(platform: Platform, node: str, other: str) -> None:
     draining ``node`` has a pod that can move as well as the one that cannot."""
     platform.kubectl("cordon", other)
     try:
-        for pod in platform.pods("file-server"):
+        for pod in _live_pods(platform, "file-server"):
             # A pod the HPA is scaling away may be gone by the time it is deleted here.
-            if _node_of(pod) != node and not pod["metadata"].get("deletionTimestamp"):
+            if _node_of(pod) != node:
                 name = pod["metadata"]["name"]
                 platform.kubectl("delete", "pod", name, "-n", NAMESPACE, "--ignore-not-found")
         wait_for(
