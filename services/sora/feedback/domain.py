@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from sora.feedback import ranking
@@ -151,6 +151,27 @@ class RemovedTargets:
         removed = removed_targets(store, listed)
         self._cached = (listed, now, removed)
         return removed
+
+
+class KeptBodies:
+    """Rendered bodies under a key naming everything they were made from (the store's
+    :meth:`~sora.feedback.store.FeedbackStore.data_version` first), so a kept body is
+    the one a fresh read would make. A ``None`` key keeps nothing; past ``size`` keys
+    all are dropped, which a changing version makes routine."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._bodies: dict[Hashable, bytes] = {}
+
+    def get(self, key: Hashable | None) -> bytes | None:
+        return None if key is None else self._bodies.get(key)
+
+    def keep(self, key: Hashable | None, body: bytes | None) -> None:
+        if key is None or body is None:
+            return
+        if len(self._bodies) >= self._size:
+            self._bodies = {}  # replaced, not cleared: other threads may be reading it
+        self._bodies[key] = body
 
 
 def statistics(

@@ -269,6 +269,10 @@ class PostgresStore(SqlReads):
             conn.read_only = True  # reads never write
             return conn.execute(sql, params).fetchall()
 
+    def data_version(self) -> None:
+        """Other processes write too, and nothing cheap says when: reads are never kept."""
+        return
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():

@@ -21,6 +21,7 @@ from sora.feedback import domain, export, schemas, telemetry, validation, views
 from sora.feedback.auth import AdminGuard
 from sora.feedback.catalog import TargetCatalog
 from sora.feedback.crypto import Keyring
+from sora.feedback.model import utc_day
 from sora.feedback.store import FeedbackStore, StorageUnavailableError
 
 log = logging.getLogger("sora.feedback")
@@ -36,6 +37,7 @@ class Deps:
     clock: Callable[[], int]
     catalog: TargetCatalog
     removed_targets: domain.RemovedTargets
+    stats_bodies: domain.KeptBodies
 
 
 def admin_only(req: falcon.Request, resp: falcon.Response, resource: Any, params: Any) -> None:
@@ -171,10 +173,20 @@ class Stats(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = validation.parse_stats_query(req.params)
         listed = self.deps.catalog.for_reads()
-        removed = self.deps.removed_targets(self.deps.store, listed)
-        stats = domain.statistics(self.deps.store, listed, removed, query, self.deps.clock())
+        at_ms = self.deps.clock()
+        # Everything the body is made from: the data (read first), the catalog, the window.
+        version = self.deps.store.data_version()
+        key = None if version is None else (version, query, listed, utc_day(at_ms))
         resp.cache_control = [PUBLIC_CACHE]
+        kept = self.deps.stats_bodies.get(key)
+        if kept is not None:
+            resp.content_type = falcon.MEDIA_JSON
+            resp.data = kept
+            return
+        removed = self.deps.removed_targets(self.deps.store, listed)
+        stats = domain.statistics(self.deps.store, listed, removed, query, at_ms)
         resp.media = views.statistics(stats, query.days)
+        self.deps.stats_bodies.keep(key, resp.render_body())
 
 
 class TargetStats(_Resource):

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sqlite3
 import threading
@@ -47,6 +48,7 @@ SYNCHRONOUS_LEVELS: Final = ("full", "normal")
 WAL_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: about 4 MiB of WAL
 Row = records.Row
 T = TypeVar("T")
+_READER_SERIALS: Final = itertools.count(1)  # tells one read connection's versions from another's
 
 # Each listing reads one partial index in order (INDEXED BY: no sort, whatever the planner
 # guesses); a listing over both kinds merges the two per-kind listings.
@@ -172,6 +174,7 @@ class SQLiteStore(SqlReads):
         if conn is None or self._local.pid != os.getpid():
             conn = self._connect(read_only=True)
             self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.serial = next(_READER_SERIALS)
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
@@ -200,6 +203,13 @@ class SQLiteStore(SqlReads):
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with _storage_errors():
             return self._reader().execute(sql, params).fetchall()
+
+    def data_version(self) -> tuple[int, int]:
+        """``PRAGMA data_version`` changes when another connection (the writer, another
+        process) commits; it only compares within one connection, hence the serial."""
+        with _storage_errors():
+            (version,) = self._reader().execute("PRAGMA data_version").fetchone()
+        return self._local.serial, version
 
     def close(self) -> None:
         """Commit and answer the writes still queued, then close every connection."""

@@ -8,7 +8,7 @@ transaction as the row they change; reads never write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Protocol
 
 from sora.feedback.model import (
@@ -73,6 +73,11 @@ class FeedbackStore(Protocol):
         ...
 
     def kind_totals(self) -> list[KindTotals]: ...
+
+    def data_version(self) -> Hashable | None:
+        """A token that changes whenever any connection commits, read before the reads it
+        vouches for; ``None`` where the engine cannot tell (then nothing is kept)."""
+        ...
 
     def daily_counts(self, first_day: str, target: Target | None = None) -> list[DayCount]:
         """Days on or after ``first_day`` (YYYY-MM-DD) with feedback, oldest first."""

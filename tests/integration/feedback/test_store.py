@@ -163,3 +163,28 @@ def test_a_failing_write_does_not_take_its_batch_down(store: SQLiteStore) -> Non
 def test_reads_cannot_write(store: SQLiteStore) -> None:
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         store._reader().execute("DELETE FROM feedback")
+
+
+def test_the_data_version_changes_with_every_commit_from_any_connection(
+    store: SQLiteStore,
+) -> None:
+    before = store.data_version()
+    assert store.data_version() == before  # reads alone change nothing
+    store.submit(entry(1, "ext-version", 5))
+    after_write = store.data_version()
+    assert after_write != before
+    # Another program's commit (a second process would use its own connection too).
+    other = sqlite3.connect(store.path)
+    with other:
+        other.execute("UPDATE targets SET count = count WHERE target_id = 'ext-version'")
+    other.close()
+    assert store.data_version() != after_write
+
+
+def test_each_thread_has_its_own_data_version(store: SQLiteStore) -> None:
+    """Versions compare only within one connection: two threads never share a token."""
+    tokens: list[object] = []
+    thread = threading.Thread(target=lambda: tokens.append(store.data_version()))
+    thread.start()
+    thread.join()
+    assert tokens[0] != store.data_version()

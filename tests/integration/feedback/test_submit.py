@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
 import requests
 
+from sora.feedback.model import NewFeedback, Target
+from sora.feedback.sqlite import SQLiteStore
 from tests.integration.feedback.conftest import (
     ADMIN,
+    Database,
     new_address,
     new_target_id,
     post_feedback,
@@ -193,3 +198,38 @@ def test_a_chunked_body_within_the_limit_is_read(api: Service) -> None:
         timeout=10,
     )
     assert response.status_code == 201
+
+
+def extension_totals(api: Service) -> tuple[int, int]:
+    body = requests.get(f"{api.url}/api/stats", params={"kind": "extension"}, timeout=10).json()
+    return body["by_type"]["extension"]["count"], body["by_type"]["extension"]["targets"]
+
+
+def test_the_statistics_show_each_write_at_once_however_often_they_are_read(
+    api: Service, engine: str
+) -> None:
+    """``/api/stats`` keeps its rendered body while nothing is committed (SQLite); a write,
+    from this server or from any other program, is in the next answer."""
+    count, targets = extension_totals(api)
+    assert extension_totals(api) == (count, targets)  # read twice: the second may be kept
+    assert post_feedback(api.url, rating(new_target_id(), 3)).status_code == 201
+    assert extension_totals(api) == (count + 1, targets + 1)
+    if engine == "sqlite":  # another process writing the same file, as `import` would
+        database = api.extra["database"]
+        assert isinstance(database, Database)
+        other = SQLiteStore(Path(database.env["DATABASE_PATH"]))
+        try:
+            other.submit(
+                NewFeedback(
+                    Target("extension", new_target_id()),
+                    bytes(32),
+                    5,
+                    None,
+                    None,
+                    None,
+                    int(time.time() * 1000),
+                )
+            )
+        finally:
+            other.close()
+        assert extension_totals(api) == (count + 2, targets + 2)
