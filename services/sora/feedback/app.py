@@ -44,7 +44,7 @@ def create_app(
         clock=clock,
         catalog=catalog or _file_server_catalog(settings.catalog),
         removed_targets=domain.RemovedTargets(settings.catalog.ttl_seconds),
-        stats_bodies=domain.KeptBodies(),
+        read_bodies=domain.KeptBodies(),
     )
     app = web.create_app(
         settings.shared,

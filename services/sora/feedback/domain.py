@@ -154,12 +154,14 @@ class RemovedTargets:
 
 
 class KeptBodies:
-    """Rendered bodies under a key naming everything they were made from (the store's
-    :meth:`~sora.feedback.store.FeedbackStore.data_version` first), so a kept body is
-    the one a fresh read would make. A ``None`` key keeps nothing; past ``size`` keys
-    all are dropped, which a changing version makes routine."""
+    """Rendered bodies under a key naming everything they were made from: the store's
+    :meth:`~sora.feedback.store.FeedbackStore.data_version`, the query, the catalog and
+    the time (the day, or the second where figures decay with the clock). A kept body
+    is what a fresh read would give, at most that second ago, and no commit is ever
+    missing from it. A ``None`` key keeps nothing; past ``size`` keys all are dropped,
+    which a changing version makes routine."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._size = size
         self._bodies: dict[Hashable, bytes] = {}
 

@@ -9,7 +9,7 @@ hook (bearer ``ADMIN_TOKEN``, :class:`~sora.feedback.auth.AdminGuard`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
@@ -26,6 +26,8 @@ from sora.feedback.store import FeedbackStore, StorageUnavailableError
 
 log = logging.getLogger("sora.feedback")
 PUBLIC_CACHE: Final = "public, max-age=15"
+#: A kept read whose figures move with the clock is answered within this second only.
+KEPT_WITHIN_MS: Final = 1000
 _WWW_AUTHENTICATE: Final = {"WWW-Authenticate": 'Bearer realm="sora-feedback"'}
 
 
@@ -37,7 +39,7 @@ class Deps:
     clock: Callable[[], int]
     catalog: TargetCatalog
     removed_targets: domain.RemovedTargets
-    stats_bodies: domain.KeptBodies
+    read_bodies: domain.KeptBodies
 
 
 def admin_only(req: falcon.Request, resp: falcon.Response, resource: Any, params: Any) -> None:
@@ -159,47 +161,68 @@ class FeedbackItem(_Resource):
         telemetry.ADMIN_ACTIONS.labels(action).inc()
 
 
-class Recommendations(_Resource):
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        query = validation.parse_recommendations_query(req.params)
-        items = domain.recommendations(
-            self.deps.store, self.deps.catalog.for_reads(), query, self.deps.clock()
-        )
-        resp.cache_control = [PUBLIC_CACHE]
-        resp.media = views.recommendations(query, items)
+class _PublicRead(_Resource):
+    """A public read whose rendered body is kept (:class:`~sora.feedback.domain.KeptBodies`)
+    under the store's data version and ``parts``: everything else the body is made from."""
 
-
-class Stats(_Resource):
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        query = validation.parse_stats_query(req.params)
-        listed = self.deps.catalog.for_reads()
-        at_ms = self.deps.clock()
-        # Everything the body is made from: the data (read first), the catalog, the window.
-        version = self.deps.store.data_version()
-        key = None if version is None else (version, query, listed, utc_day(at_ms))
+    def _answer(
+        self, resp: falcon.Response, parts: tuple[Hashable, ...], render: Callable[[], object]
+    ) -> None:
         resp.cache_control = [PUBLIC_CACHE]
-        kept = self.deps.stats_bodies.get(key)
+        version = self.deps.store.data_version()  # before the reads it vouches for
+        key = None if version is None else (type(self).__name__, version, *parts)
+        kept = self.deps.read_bodies.get(key)
         if kept is not None:
             resp.content_type = falcon.MEDIA_JSON
             resp.data = kept
             return
-        removed = self.deps.removed_targets(self.deps.store, listed)
-        stats = domain.statistics(self.deps.store, listed, removed, query, at_ms)
-        resp.media = views.statistics(stats, query.days)
-        self.deps.stats_bodies.keep(key, resp.render_body())
+        resp.media = render()
+        self.deps.read_bodies.keep(key, resp.render_body())
 
 
-class TargetStats(_Resource):
+class Recommendations(_PublicRead):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = validation.parse_recommendations_query(req.params)
+        listed = self.deps.catalog.for_reads()
+        at_ms = self.deps.clock()
+        self._answer(
+            resp,
+            (query, listed, at_ms // KEPT_WITHIN_MS),  # trending moves with the clock
+            lambda: views.recommendations(
+                query, domain.recommendations(self.deps.store, listed, query, at_ms)
+            ),
+        )
+
+
+class Stats(_PublicRead):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = validation.parse_stats_query(req.params)
+        listed = self.deps.catalog.for_reads()
+        at_ms = self.deps.clock()
+
+        def render() -> schemas.Stats:
+            removed = self.deps.removed_targets(self.deps.store, listed)
+            stats = domain.statistics(self.deps.store, listed, removed, query, at_ms)
+            return views.statistics(stats, query.days)
+
+        self._answer(resp, (query, listed, utc_day(at_ms)), render)
+
+
+class TargetStats(_PublicRead):
     def on_get(
         self, req: falcon.Request, resp: falcon.Response, target_type: str, target_id: str
     ) -> None:
         target = validation.parse_target(target_type, target_id)
         days = validation.parse_query(schemas.TargetStatsQuery, req.params).days
-        stats = domain.target_statistics(
-            self.deps.store, self.deps.catalog.for_reads(), target, days, self.deps.clock()
+        listed = self.deps.catalog.for_reads()
+        at_ms = self.deps.clock()
+        self._answer(
+            resp,
+            (target, days, listed, at_ms // KEPT_WITHIN_MS),  # trending moves with the clock
+            lambda: views.target_statistics(
+                domain.target_statistics(self.deps.store, listed, target, days, at_ms), days
+            ),
         )
-        resp.cache_control = [PUBLIC_CACHE]
-        resp.media = views.target_statistics(stats, days)
 
 
 class Health(_Resource):

@@ -208,12 +208,15 @@ def extension_totals(api: Service) -> tuple[int, int]:
 def test_the_statistics_show_each_write_at_once_however_often_they_are_read(
     api: Service, engine: str
 ) -> None:
-    """``/api/stats`` keeps its rendered body while nothing is committed (SQLite); a write,
+    """Public reads keep their rendered body while nothing is committed (SQLite); a write,
     from this server or from any other program, is in the next answer."""
     count, targets = extension_totals(api)
     assert extension_totals(api) == (count, targets)  # read twice: the second may be kept
-    assert post_feedback(api.url, rating(new_target_id(), 3)).status_code == 201
+    first = new_target_id()
+    assert target_stats(api, first)["count"] == target_stats(api, first)["count"] == 0
+    assert post_feedback(api.url, rating(first, 3)).status_code == 201
     assert extension_totals(api) == (count + 1, targets + 1)
+    assert target_stats(api, first)["count"] == 1
     if engine == "sqlite":  # another process writing the same file, as `import` would
         database = api.extra["database"]
         assert isinstance(database, Database)
