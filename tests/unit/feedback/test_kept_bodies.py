@@ -1,4 +1,4 @@
-"""The rendered bodies ``/api/stats`` keeps between commits."""
+"""The rendered bodies the public reads keep between commits (see ``_PublicRead``)."""
 
 from __future__ import annotations
 
